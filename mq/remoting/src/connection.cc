@@ -1,0 +1,497 @@
+#include <cstring>
+
+#include "connection.h"
+
+#include <future>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "log.h"
+#include "mq/remoting/frame.h"
+
+namespace mq::remoting {
+
+const char* to_string(errc e) {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::timeout: return "timeout";
+    case errc::connect_failed: return "connect_failed";
+    case errc::closed: return "closed";
+    case errc::write_queue_full: return "write_queue_full";
+    case errc::shutting_down: return "shutting_down";
+  }
+  return "?";
+}
+
+namespace detail {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxWriteBatch = 64;
+std::atomic<uint64_t> g_next_id{1};
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(ep.port());
+  return a.to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+bool split_host_port(const std::string& addr, std::string& host, std::string& port) {
+  if (addr.empty()) return false;
+  if (addr.front() == '[') {
+    auto close = addr.find(']');
+    if (close == std::string::npos || close + 1 >= addr.size() || addr[close + 1] != ':') return false;
+    host = addr.substr(1, close - 1);
+    port = addr.substr(close + 2);
+  } else {
+    auto colon = addr.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    host = addr.substr(0, colon);
+    port = addr.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(port) > 0 && std::stoi(port) <= 65535;
+}
+
+// ---- dispatcher --------------------------------------------------------
+
+void dispatcher::add(int32_t code, processor_fn fn, std::shared_ptr<bounded_executor> pool) {
+  table_[code] = entry{std::move(fn), std::move(pool)};
+}
+
+void dispatcher::set_default(processor_fn fn, std::shared_ptr<bounded_executor> pool) {
+  default_ = entry{std::move(fn), std::move(pool)};
+}
+
+void dispatcher::dispatch(const std::shared_ptr<connection>& ch, remoting_command req) {
+  const entry* e = nullptr;
+  if (auto it = table_.find(req.code); it != table_.end()) {
+    e = &it->second;
+  } else if (default_.fn) {
+    e = &default_;
+  }
+  const bool oneway = req.is_oneway();
+  if (e == nullptr) {
+    if (!oneway) {
+      ch->send(remoting_command::response_to(req, response_code::REQUEST_CODE_NOT_SUPPORTED,
+                                             " request type " + std::to_string(req.code) + " not supported"));
+    }
+    log()->warn("request code {} not supported, from {}", req.code, ch->remote_address());
+    ch->request_done();
+    return;
+  }
+  auto shared_req = std::make_shared<remoting_command>(std::move(req));
+  inflight_.fetch_add(1);
+  bool queued = e->pool->try_submit([this, fn = e->fn, ch, shared_req, oneway] {
+    std::optional<remoting_command> resp;
+    try {
+      resp = fn(ch, *shared_req);
+    } catch (const std::exception& ex) {
+      resp = remoting_command::response_to(*shared_req, response_code::SYSTEM_ERROR, ex.what());
+      log()->error("processor for code {} threw: {}", shared_req->code, ex.what());
+    }
+    if (resp && !oneway) {
+      resp->opaque = shared_req->opaque;
+      resp->flag |= flag_response;
+      resp->type = shared_req->type;
+      ch->send(std::move(*resp));
+    }
+    inflight_.fetch_sub(1);
+    ch->request_done();
+  });
+  if (!queued) {
+    inflight_.fetch_sub(1);
+    if (!oneway) {
+      ch->send(remoting_command::response_to(*shared_req, response_code::SYSTEM_BUSY,
+                                             "[OVERLOAD]system busy, start flow control for a while"));
+    }
+    log()->warn("executor {} full: code {} from {} answered SYSTEM_BUSY", e->pool->name(),
+                shared_req->code, ch->remote_address());
+    ch->request_done();
+  }
+}
+
+// ---- connection --------------------------------------------------------
+
+connection::connection(tcp::socket socket, connection_options opts, dispatcher* disp,
+                       std::atomic<int32_t>* opaque_gen, close_hook on_close)
+    : id_(g_next_id.fetch_add(1)),
+      socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      connect_timer_(socket_.get_executor()),
+      resolver_(socket_.get_executor()),
+      opts_(std::move(opts)),
+      dispatcher_(disp),
+      opaque_gen_(opaque_gen),
+      on_close_(std::move(on_close)) {
+  touch();
+}
+
+connection::~connection() = default;
+
+void connection::touch() {
+  last_activity_ns_.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void connection::start_accepted() {
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  remote_ = ec ? std::string("?") : endpoint_text(ep);
+  socket_.set_option(tcp::no_delay(true), ec);
+  state_.store(state::open);
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->arm_idle_timer();
+    self->do_read();
+  });
+}
+
+void connection::start_connect(std::string host, std::string port, std::chrono::milliseconds timeout) {
+  remote_ = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  asio::post(socket_.get_executor(), [self = shared_from_this(), host = std::move(host),
+                                      port = std::move(port), timeout] {
+    self->connect_timer_.expires_after(timeout);
+    self->connect_timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec && self->state_.load() == state::connecting) {
+        self->do_close(errc::connect_failed, "connect to " + self->remote_ + " timed out");
+      }
+    });
+    self->resolver_.async_resolve(
+        host, port, [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+          if (self->state_.load() != state::connecting) return;
+          if (ec) {
+            self->do_close(errc::connect_failed, "resolve " + self->remote_ + ": " + ec.message());
+            return;
+          }
+          asio::async_connect(self->socket_, results,
+                              [self](const boost::system::error_code& ec2, const tcp::endpoint&) {
+                                if (self->state_.load() != state::connecting) return;
+                                if (ec2) {
+                                  self->do_close(errc::connect_failed,
+                                                 "connect " + self->remote_ + ": " + ec2.message());
+                                  return;
+                                }
+                                self->connect_timer_.cancel();
+                                boost::system::error_code ignore;
+                                self->socket_.set_option(tcp::no_delay(true), ignore);
+                                self->state_.store(state::open);
+                                self->touch();
+                                self->arm_idle_timer();
+                                self->do_read();
+                                self->do_write();
+                              });
+        });
+  });
+}
+
+void connection::arm_idle_timer() {
+  if (opts_.idle_timeout.count() <= 0 || state_.load() == state::closed) return;
+  idle_timer_.expires_after(opts_.idle_timeout / 4 + std::chrono::milliseconds(1));
+  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->state_.load() == state::closed) return;
+    auto last = clock::time_point(clock::duration(self->last_activity_ns_.load()));
+    if (clock::now() - last >= self->opts_.idle_timeout) {
+      log()->info("{}: closing idle connection {} (no traffic for {} ms)", self->opts_.owner,
+                  self->remote_, self->opts_.idle_timeout.count());
+      self->do_close(errc::closed, "idle timeout");
+      return;
+    }
+    self->arm_idle_timer();
+  });
+}
+
+void connection::do_read() {
+  if (reading_ || read_paused_ || state_.load() != state::open) return;
+  if (read_buf_.size() - read_len_ < kReadChunk / 4) {
+    read_buf_.resize(std::max(read_buf_.size() * 2, read_len_ + kReadChunk));
+  }
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buf_.data() + read_len_, read_buf_.size() - read_len_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                            self->on_read(ec, n);
+                          });
+}
+
+void connection::on_read(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (ec) {
+    if (state_.load() != state::closed) {
+      do_close(errc::closed, ec == asio::error::eof ? "peer closed" : ec.message());
+    }
+    return;
+  }
+  touch();
+  read_len_ += n;
+  process_buffer();
+}
+
+bool connection::may_take_requests() const {
+  return write_bytes_.load() <= opts_.write_queue_soft_limit &&
+         inflight_.load() < static_cast<int64_t>(opts_.max_inflight_requests);
+}
+
+void connection::process_buffer() {
+  size_t pos = 0;
+  auto self = shared_from_this();
+  bool paused = false;
+  while (state_.load() == state::open) {
+    if (!may_take_requests()) {
+      paused = true;  // resumed by maybe_resume() when the peer drains
+      break;
+    }
+    remoting_command cmd;
+    auto r = decode_frame(std::string_view(read_buf_.data() + pos, read_len_ - pos), cmd, opts_.max_frame_size);
+    if (r.status == decode_status::need_more) {
+      // Grow only to what a length that passed the max-frame check needs.
+      if (r.needed > read_buf_.size() - pos) {
+        if (pos > 0) {
+          std::memmove(read_buf_.data(), read_buf_.data() + pos, read_len_ - pos);
+          read_len_ -= pos;
+          pos = 0;
+        }
+        if (r.needed > read_buf_.size()) read_buf_.resize(r.needed);
+      }
+      break;
+    }
+    if (r.status != decode_status::frame) {
+      log()->warn("{}: closing {}: malformed frame ({}: {})", opts_.owner, remote_, to_string(r.status), r.error);
+      do_close(errc::closed, std::string("malformed frame: ") + r.error);
+      return;
+    }
+    pos += r.consumed;
+    if (cmd.is_response()) {
+      invoke_callback cb;
+      {
+        std::lock_guard lock(pending_mu_);
+        auto it = pending_.find(cmd.opaque);
+        if (it != pending_.end()) {
+          cb = std::move(it->second.cb);
+          pending_.erase(it);
+        }
+      }
+      if (cb) {
+        invoke_result res;
+        res.response = std::move(cmd);
+        cb(std::move(res));
+      } else {
+        log()->debug("{}: response with unknown opaque {} from {} (late or duplicate)", opts_.owner,
+                     cmd.opaque, remote_);
+      }
+    } else {
+      inflight_.fetch_add(1);
+      dispatcher_->dispatch(self, std::move(cmd));
+    }
+  }
+  if (state_.load() != state::open) return;
+  if (pos > 0) {
+    std::memmove(read_buf_.data(), read_buf_.data() + pos, read_len_ - pos);
+    read_len_ -= pos;
+  }
+  // Shrink a buffer that grew for one large frame.
+  if (read_len_ == 0 && read_buf_.size() > 4 * kReadChunk) {
+    read_buf_.clear();
+    read_buf_.shrink_to_fit();
+  }
+  if (paused) {
+    read_paused_ = true;
+    return;
+  }
+  do_read();
+}
+
+void connection::request_done() {
+  int64_t left = inflight_.fetch_sub(1) - 1;
+  if (left < static_cast<int64_t>(opts_.max_inflight_requests) / 2 + 1) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->maybe_resume(); });
+  }
+}
+
+void connection::maybe_resume() {
+  if (!read_paused_ || state_.load() != state::open) return;
+  if (write_bytes_.load() > opts_.write_queue_soft_limit / 2) return;
+  if (inflight_.load() >= static_cast<int64_t>(opts_.max_inflight_requests) / 2 + 1) return;
+  read_paused_ = false;
+  process_buffer();
+}
+
+bool connection::enqueue(std::string frame, bool is_response) {
+  if (state_.load() == state::closed) return false;
+  size_t sz = frame.size();
+  size_t before = write_bytes_.fetch_add(sz);
+  if (!is_response && before + sz > opts_.write_queue_hard_limit) {
+    write_bytes_.fetch_sub(sz);
+    log()->warn("{}: write queue to {} full ({} bytes); dropping a frame", opts_.owner, remote_, before);
+    return false;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+    if (self->state_.load() == state::closed) {
+      self->write_bytes_.fetch_sub(f.size());
+      return;
+    }
+    self->write_queue_.push_back(std::move(f));
+    self->do_write();
+  });
+  return true;
+}
+
+void connection::do_write() {
+  if (writing_ || write_queue_.empty() || state_.load() != state::open) return;
+  writing_ = true;
+  writing_batch_.clear();
+  std::vector<asio::const_buffer> bufs;
+  while (!write_queue_.empty() && writing_batch_.size() < kMaxWriteBatch) {
+    writing_batch_.push_back(std::move(write_queue_.front()));
+    write_queue_.pop_front();
+  }
+  bufs.reserve(writing_batch_.size());
+  for (auto& b : writing_batch_) bufs.emplace_back(asio::buffer(b));
+  asio::async_write(socket_, bufs, [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+    self->on_write(ec, n);
+  });
+}
+
+void connection::on_write(const boost::system::error_code& ec, size_t n) {
+  writing_ = false;
+  write_bytes_.fetch_sub(n);
+  writing_batch_.clear();
+  if (ec) {
+    do_close(errc::closed, "write: " + ec.message());
+    return;
+  }
+  touch();
+  if (write_queue_.empty() && close_when_drained_) {
+    do_close(errc::shutting_down, "closed after drain");
+    return;
+  }
+  maybe_resume();
+  do_write();
+}
+
+bool connection::send(remoting_command cmd) {
+  bool is_response = cmd.is_response();
+  return enqueue(encode_frame(cmd), is_response);
+}
+
+void connection::invoke_async(remoting_command req, std::chrono::milliseconds timeout, invoke_callback cb) {
+  req.flag &= ~flag_response;
+  req.flag &= ~flag_oneway;
+  req.opaque = opaque_gen_->fetch_add(1);
+  if (state_.load() == state::closed) {
+    cb(invoke_result{errc::closed, "connection to " + remote_ + " is closed", {}});
+    return;
+  }
+  int32_t opaque = req.opaque;
+  {
+    std::lock_guard lock(pending_mu_);
+    pending_[opaque] = pending{std::move(cb), clock::now() + timeout};
+  }
+  if (!enqueue(encode_frame(req), false)) {
+    invoke_callback failed;
+    {
+      std::lock_guard lock(pending_mu_);
+      auto it = pending_.find(opaque);
+      if (it != pending_.end()) {
+        failed = std::move(it->second.cb);
+        pending_.erase(it);
+      }
+    }
+    if (failed) {
+      bool closed = state_.load() == state::closed;
+      failed(invoke_result{closed ? errc::closed : errc::write_queue_full,
+                           closed ? "connection closed" : "write queue full", {}});
+    }
+  }
+}
+
+invoke_result connection::invoke_sync(remoting_command req, std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<invoke_result>>();
+  auto future = promise->get_future();
+  invoke_async(std::move(req), timeout, [promise](invoke_result r) { promise->set_value(std::move(r)); });
+  return future.get();  // the sweeper bounds the wait by `timeout`
+}
+
+errc connection::invoke_oneway(remoting_command req) {
+  req.flag &= ~flag_response;
+  req.flag |= flag_oneway;
+  req.opaque = opaque_gen_->fetch_add(1);
+  if (state_.load() == state::closed) return errc::closed;
+  return enqueue(encode_frame(req), false) ? errc::ok : errc::write_queue_full;
+}
+
+void connection::sweep(clock::time_point now) {
+  std::vector<invoke_callback> expired;
+  {
+    std::lock_guard lock(pending_mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.deadline <= now) {
+        expired.push_back(std::move(it->second.cb));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& cb : expired) {
+    cb(invoke_result{errc::timeout, "no response from " + remote_ + " within the timeout", {}});
+  }
+}
+
+void connection::close_when_drained() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->state_.load() == state::closed) return;
+    if (self->write_queue_.empty() && !self->writing_) {
+      self->do_close(errc::shutting_down, "shutdown");
+    } else {
+      self->close_when_drained_ = true;
+    }
+  });
+}
+
+void connection::close() { close_with(errc::closed, "closed locally"); }
+
+void connection::close_with(errc reason, std::string why) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), reason, why = std::move(why)] {
+    self->do_close(reason, why);
+  });
+}
+
+void connection::do_close(errc reason, const std::string& why) {
+  state prev = state_.exchange(state::closed);
+  if (prev == state::closed) return;
+  boost::system::error_code ignore;
+  idle_timer_.cancel();
+  connect_timer_.cancel();
+  resolver_.cancel();
+  socket_.shutdown(tcp::socket::shutdown_both, ignore);
+  socket_.close(ignore);
+  size_t dropped = 0;
+  for (auto& f : write_queue_) dropped += f.size();
+  write_queue_.clear();
+  write_bytes_.fetch_sub(dropped);
+  log()->debug("{}: connection {} to {} closed: {}", opts_.owner, id_, remote_, why);
+  std::unordered_map<int32_t, pending> failed;
+  {
+    std::lock_guard lock(pending_mu_);
+    failed.swap(pending_);
+  }
+  for (auto& [opaque, p] : failed) {
+    p.cb(invoke_result{reason == errc::shutting_down ? errc::shutting_down
+                       : reason == errc::connect_failed ? errc::connect_failed
+                                                        : errc::closed,
+                       "connection to " + remote_ + " closed: " + why,
+                       {}});
+  }
+  if (on_close_) on_close_(shared_from_this());
+}
+
+}  // namespace detail
+}  // namespace mq::remoting
