@@ -111,6 +111,242 @@ bool scalar_text(const nlohmann::json& v, std::string& out) {
   }
 }
 
+
+// ---- fast path for the JSON header ----------------------------------------
+// Every client writes a flat object of scalars plus one flat `extFields`
+// object. This hand-written parser handles exactly that shape in one pass;
+// anything else (floats, arrays, nesting elsewhere, odd whitespace is fine)
+// makes it give up and the nlohmann-based path decides.
+class fast_header_parser {
+ public:
+  explicit fast_header_parser(std::string_view in) : in_(in) {}
+
+  // true = parsed (out filled, or *rejected set with a reason);
+  // false = shape not handled, use the general path.
+  bool parse(remoting_command& out, bool& have_code, std::string& reject) {
+    ws();
+    if (!eat('{')) return false;
+    ws();
+    if (peek() == '}') return false;  // no code: let the general path explain
+    for (;;) {
+      std::string key;
+      ws();
+      if (!str(key)) return false;
+      ws();
+      if (!eat(':')) return false;
+      ws();
+      if (key == "extFields") {
+        if (peek() == 'n') {
+          if (!lit("null")) return false;
+        } else if (!ext(out)) {
+          return false;
+        }
+      } else if (key == "code" || key == "flag" || key == "opaque" || key == "version") {
+        int64_t v = 0;
+        if (peek() == 'n') {
+          if (!lit("null")) return false;
+          if (key == "code") {
+            reject = "header has no integer code";
+            return true;
+          }
+        } else {
+          if (!integer(v)) return false;
+          if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+            reject = "header " + key + " is not an int32";
+            return true;
+          }
+          int32_t x = static_cast<int32_t>(v);
+          if (key == "code") {
+            out.code = x;
+            have_code = true;
+          } else if (key == "flag") {
+            out.flag = x;
+          } else if (key == "opaque") {
+            out.opaque = x;
+          } else {
+            out.version = x;
+          }
+        }
+      } else if (key == "language" || key == "remark") {
+        if (peek() == '"') {
+          std::string v;
+          if (!str(v)) return false;
+          if (key == "language") {
+            out.language = language_from_name(v);
+          } else {
+            out.remark = std::move(v);
+          }
+        } else if (!skip_scalar()) {
+          return false;
+        }
+      } else if (!skip_scalar()) {
+        return false;
+      }
+      ws();
+      if (eat(',')) continue;
+      if (eat('}')) break;
+      return false;
+    }
+    ws();
+    return pos_ == in_.size();
+  }
+
+ private:
+  char peek() const { return pos_ < in_.size() ? in_[pos_] : '\0'; }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  void ws() {
+    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\n' || in_[pos_] == '\r' || in_[pos_] == '\t')) {
+      ++pos_;
+    }
+  }
+  bool lit(std::string_view w) {
+    if (in_.substr(pos_, w.size()) != w) return false;
+    pos_ += w.size();
+    return true;
+  }
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  bool hex4(uint32_t& cp) {
+    if (in_.size() - pos_ < 4) return false;
+    cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = hex(in_[pos_ + i]);
+      if (h < 0) return false;
+      cp = (cp << 4) | static_cast<uint32_t>(h);
+    }
+    pos_ += 4;
+    return true;
+  }
+  static void utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  // A JSON string; raw control characters and lone surrogates -> general path.
+  bool str(std::string& out) {
+    if (!eat('"')) return false;
+    for (;;) {
+      size_t start = pos_;
+      while (pos_ < in_.size() && in_[pos_] != '"' && in_[pos_] != '\\' &&
+             static_cast<unsigned char>(in_[pos_]) >= 0x20 && static_cast<unsigned char>(in_[pos_]) < 0x80) {
+        ++pos_;
+      }
+      out.append(in_.data() + start, pos_ - start);
+      if (pos_ >= in_.size()) return false;
+      char c = in_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
+        return false;  // control char or non-ASCII: let nlohmann validate
+      }
+      ++pos_;  // backslash
+      if (pos_ >= in_.size()) return false;
+      char e = in_[pos_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // surrogates: general path
+          utf8(out, cp);
+          break;
+        }
+        default: return false;
+      }
+    }
+  }
+  bool integer(int64_t& v) {
+    size_t start = pos_;
+    if (peek() == '-') ++pos_;
+    size_t digits = pos_;
+    while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
+    if (pos_ == digits || pos_ - digits > 18) return false;
+    if (pos_ - digits > 1 && in_[digits] == '0') return false;  // leading zero: not JSON
+    char next = peek();
+    if (next == '.' || next == 'e' || next == 'E') return false;
+    auto [p, ec] = std::from_chars(in_.data() + start, in_.data() + pos_, v);
+    return ec == std::errc() && p == in_.data() + pos_;
+  }
+  bool skip_scalar() {
+    char c = peek();
+    if (c == '"') {
+      std::string sink;
+      return str(sink);
+    }
+    if (c == 't') return lit("true");
+    if (c == 'f') return lit("false");
+    if (c == 'n') return lit("null");
+    int64_t v;
+    return integer(v);
+  }
+  bool ext(remoting_command& out) {
+    if (!eat('{')) return false;
+    ws();
+    if (eat('}')) return true;
+    for (;;) {
+      std::string key;
+      ws();
+      if (!str(key)) return false;
+      ws();
+      if (!eat(':')) return false;
+      ws();
+      char c = peek();
+      if (c == '"') {
+        std::string v;
+        if (!str(v)) return false;
+        out.ext_fields.insert_or_assign(std::move(key), std::move(v));
+      } else if (c == 't') {
+        if (!lit("true")) return false;
+        out.ext_fields.insert_or_assign(std::move(key), "true");
+      } else if (c == 'f') {
+        if (!lit("false")) return false;
+        out.ext_fields.insert_or_assign(std::move(key), "false");
+      } else if (c == 'n') {
+        if (!lit("null")) return false;
+      } else {
+        int64_t v = 0;
+        if (!integer(v)) return false;
+        out.ext_fields.insert_or_assign(std::move(key), std::to_string(v));
+      }
+      ws();
+      if (eat(',')) continue;
+      return eat('}');
+    }
+  }
+
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
 }  // namespace
 
 std::string_view language_name(language_code l) {
@@ -198,6 +434,20 @@ bool decode_json_header(std::string_view header, remoting_command& out, std::str
     if (err) *err = why;
     return false;
   };
+  {
+    remoting_command fast;
+    bool have_code = false;
+    std::string reject;
+    if (fast_header_parser(header).parse(fast, have_code, reject)) {
+      if (!reject.empty()) return fail(reject.c_str());
+      if (have_code) {
+        fast.type = serialize_type::json;
+        fast.body = std::move(out.body);
+        out = std::move(fast);
+        return true;
+      }
+    }
+  }
   nlohmann::json j = nlohmann::json::parse(header.begin(), header.end(), nullptr,
                                            /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return fail("header is not a JSON object");
