@@ -1,0 +1,148 @@
+#include "mq/store/flush_service.h"
+
+#include "log.h"
+
+namespace mq::store {
+
+group_commit_service::group_commit_service(flushable& log) : log_(log) {
+  flushed_.store(log_.flushed_where());
+}
+
+group_commit_service::~group_commit_service() { stop(); }
+
+void group_commit_service::start() { thread_ = std::thread([this] { run(); }); }
+
+void group_commit_service::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void group_commit_service::halt() {
+  {
+    std::lock_guard lock(mu_);
+    final_flush_ = false;
+  }
+  stop();
+}
+
+void group_commit_service::request(int64_t offset) {
+  {
+    std::lock_guard lock(mu_);
+    if (offset > requested_) requested_ = offset;
+  }
+  work_cv_.notify_one();
+}
+
+group_commit_service::wait_status group_commit_service::wait_flushed(int64_t offset,
+                                                                     std::chrono::milliseconds timeout) {
+  if (failed_.load()) return wait_status::io_error;
+  if (flushed_.load() >= offset) return wait_status::flushed;
+  std::unique_lock lock(mu_);
+  if (offset > requested_) requested_ = offset;
+  ++waiting_;
+  work_cv_.notify_one();
+  bool ok = done_cv_.wait_for(lock, timeout, [&] { return flushed_.load() >= offset || failed_.load() || stop_; });
+  --waiting_;
+  if (failed_.load()) return wait_status::io_error;
+  if (flushed_.load() >= offset) {
+    released_.fetch_add(1, std::memory_order_relaxed);
+    return wait_status::flushed;
+  }
+  (void)ok;
+  return wait_status::timeout;
+}
+
+void group_commit_service::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || requested_ > flushed_.load(); });
+    if (stop_) break;
+    lock.unlock();
+    // Twice covers a roll that left the previous file's tail unflushed.
+    bool ok = log_.flush(0) && log_.flush(0);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+    if (!ok) {
+      failed_.store(true);
+      log()->critical("commit log flush failed: the store refuses writes until restart");
+    } else {
+      flushed_.store(log_.flushed_where());
+    }
+    done_cv_.notify_all();
+    if (!ok) {
+      // Nothing will ever flush again; wait for stop.
+      work_cv_.wait(lock, [&] { return stop_; });
+      break;
+    }
+  }
+  bool final_flush = final_flush_;
+  lock.unlock();
+  if (final_flush && !failed_.load() && log_.flush(0)) flushed_.store(log_.flushed_where());
+  done_cv_.notify_all();
+}
+
+async_flush_service::async_flush_service(flushable& log, std::chrono::milliseconds interval,
+                                         int least_pages, std::chrono::milliseconds thorough)
+    : log_(log), interval_(interval), least_pages_(least_pages), thorough_(thorough) {}
+
+async_flush_service::~async_flush_service() { stop(); }
+
+void async_flush_service::start() { thread_ = std::thread([this] { run(); }); }
+
+void async_flush_service::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void async_flush_service::halt() {
+  {
+    std::lock_guard lock(mu_);
+    final_flush_ = false;
+  }
+  stop();
+}
+
+void async_flush_service::wakeup() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void async_flush_service::run() {
+  auto last_thorough = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, interval_, [&] { return stop_ || woken_; });
+    woken_ = false;
+    if (stop_) break;
+    lock.unlock();
+    int pages = least_pages_;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_thorough >= thorough_) {
+      pages = 0;
+      last_thorough = now;
+    }
+    if (!failed_.load() && !log_.flush(pages)) {
+      failed_.store(true);
+      log()->critical("commit log flush failed: the store refuses writes until restart");
+    }
+    lock.lock();
+  }
+  bool final_flush = final_flush_;
+  lock.unlock();
+  if (final_flush && !failed_.load() && !log_.flush(0)) failed_.store(true);
+}
+
+}  // namespace mq::store
