@@ -217,7 +217,8 @@ class default_message_store final : public message_store {
     r.store_timestamp = a.store_timestamp;
     r.msg_num = a.msg_num;
     r.offsets = std::move(a.offsets);
-    reput_cv_.notify_one();
+    // Wake the dispatcher only when it sleeps (it also polls every 1 ms).
+    if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
     r.status = put_status::put_ok;
     if (group_commit_) {
       if (req.wait_store_msg_ok) {
@@ -232,9 +233,8 @@ class default_message_store final : public message_store {
       } else {
         group_commit_->request(a.end_offset);
       }
-    } else if (async_flush_) {
-      async_flush_->wakeup();
     }
+    // ASYNC_FLUSH: the flusher runs on its interval; no per-put wake-up.
     return r;
   }
 
@@ -679,8 +679,10 @@ class default_message_store final : public message_store {
       int64_t from = reput_from_.load();
       if (from >= commit_log_.max_offset()) {
         std::unique_lock lock(reput_mu_);
+        reput_idle_.store(true);
         reput_cv_.wait_for(lock, std::chrono::milliseconds(1),
                            [&] { return stop_.load() || reput_from_.load() < commit_log_.max_offset(); });
+        reput_idle_.store(false);
         continue;
       }
       auto s = commit_log_.read_from(from);
@@ -768,6 +770,7 @@ class default_message_store final : public message_store {
   std::atomic<bool> stop_{false};
   std::atomic<bool> disk_full_{false};
   std::atomic<int64_t> reput_from_{0};
+  std::atomic<bool> reput_idle_{false};
   std::atomic<int64_t> last_dispatched_ts_{0};
   std::mutex reput_mu_;
   std::condition_variable reput_cv_;
