@@ -1,5 +1,6 @@
 #include "mq/store/commit_log.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -16,6 +17,17 @@ std::string queue_key(std::string_view topic, int32_t queue_id) {
   std::string k(topic);
   k.push_back('-');
   k += std::to_string(queue_id);
+  return k;
+}
+// The same key built into a reused buffer (no allocation on the hot path).
+const std::string& queue_key_tls(std::string_view topic, int32_t queue_id) {
+  thread_local std::string k;
+  k.assign(topic);
+  k.push_back('-');
+  char buf[16];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, queue_id);
+  (void)ec;
+  k.append(buf, p);
   return k;
 }
 }  // namespace
@@ -36,7 +48,7 @@ append_result commit_log::append(std::vector<std::string>& records, std::string_
   const int32_t tran = sys_flag & kSysFlagTransactionMask;
   const bool counts = tran == kTransactionNot || tran == kTransactionCommit;
   const int ts_pos = store_timestamp_pos(sys_flag);
-  std::string key = queue_key(topic, queue_id);
+  const std::string& key = queue_key_tls(topic, queue_id);
 
   std::lock_guard lock(put_mu_);
   std::string err;
@@ -60,7 +72,9 @@ append_result commit_log::append(std::vector<std::string>& records, std::string_
       return r;
     }
   }
-  int64_t& next = queue_table_[key];
+  auto it = queue_table_.find(key);
+  if (it == queue_table_.end()) it = queue_table_.emplace(key, 0).first;
+  int64_t& next = it->second;
   int64_t store_ts = now_ms();
   int64_t phys = f->from_offset() + f->wrote_position();
   char* dst = f->base() + f->wrote_position();
@@ -119,9 +133,10 @@ int64_t commit_log::min_offset() {
   return f ? f->from_offset() : 0;
 }
 
-void commit_log::set_topic_queue_table(std::map<std::string, int64_t> table) {
+void commit_log::set_topic_queue_table(const std::map<std::string, int64_t>& table) {
   std::lock_guard lock(put_mu_);
-  queue_table_ = std::move(table);
+  queue_table_.clear();
+  queue_table_.insert(table.begin(), table.end());
 }
 
 void commit_log::remove_queue_from_table(const std::string& topic, int32_t queue_id) {

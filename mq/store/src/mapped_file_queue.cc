@@ -81,6 +81,9 @@ std::shared_ptr<mapped_file> mapped_file_queue::create_file(int64_t offset, std:
     fs::create_directories(dir_, ec);
     f = mapped_file::open(dir_ + "/" + offset_to_file_name(offset), offset, file_size_, error);
     if (!f) return nullptr;
+    // Not pre-allocated (the first file, or the allocator fell behind):
+    // warm it now so appends and syncs never pay first-touch costs.
+    if (warm_) f->warm();
   }
   log()->info("created {} ({} bytes)", f->path(), file_size_);
   if (preallocate_) schedule_preallocation(offset + file_size_);

@@ -634,7 +634,7 @@ class default_message_store final : public message_store {
     // Rebuild the queue-offset counters from the consume queues.
     std::map<std::string, int64_t> table;
     for (auto& cq : all_cqs()) table[cq->topic() + "-" + std::to_string(cq->queue_id())] = cq->max_offset();
-    commit_log_.set_topic_queue_table(std::move(table));
+    commit_log_.set_topic_queue_table(table);
     log()->info("recovery done: commit log ends at {}, {} records re-dispatched", end, redispatched);
   }
 

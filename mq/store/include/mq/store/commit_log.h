@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,7 +69,7 @@ class commit_log : public flushable {
   int64_t file_size() const { return file_size_; }
 
   // Queue offset counters ("topic-queueId" -> next queue offset).
-  void set_topic_queue_table(std::map<std::string, int64_t> table);
+  void set_topic_queue_table(const std::map<std::string, int64_t>& table);
   void remove_queue_from_table(const std::string& topic, int32_t queue_id);
   int64_t next_queue_offset(const std::string& topic, int32_t queue_id);
 
@@ -90,7 +91,7 @@ class commit_log : public flushable {
   const int64_t file_size_;
   mapped_file_queue files_;
   std::mutex put_mu_;
-  std::map<std::string, int64_t> queue_table_;  // GUARDED_BY(put_mu_)
+  std::unordered_map<std::string, int64_t> queue_table_;  // GUARDED_BY(put_mu_)
   std::atomic<int64_t> last_store_timestamp_{0};
   std::atomic<int64_t> flushed_store_timestamp_{0};
 };
