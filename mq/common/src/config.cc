@@ -1,144 +1,213 @@
 #include "mq/common/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace mq {
 namespace {
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\f';
+}
 
-// Append the UTF-8 form of a code point.
-void utf8(std::string& out, uint32_t cp) {
+// java.util.Properties.LineReader.readLine (JDK 17): the next logical line
+// with comments, blank lines, continuations and leading blanks dealt with.
+class line_reader {
+ public:
+  explicit line_reader(std::string_view in) : in_(in) {}
+
+  // False at the end of the input.
+  bool next(std::string& line) {
+    line.clear();
+    bool skip_white_space = true;
+    bool appended_line_begin = false;
+    bool preceding_backslash = false;
+    for (;;) {
+      if (off_ >= in_.size()) {
+        if (line.empty() && !preceding_backslash) return false;
+        if (preceding_backslash) line.pop_back();
+        return true;
+      }
+      char c = in_[off_++];
+      if (skip_white_space) {
+        if (is_blank(c)) continue;
+        if (!appended_line_begin && (c == '\r' || c == '\n')) continue;
+        skip_white_space = false;
+        appended_line_begin = false;
+      }
+      if (line.empty() && (c == '#' || c == '!')) {  // comment: skip to the end of the line
+        while (off_ < in_.size() && in_[off_] != '\r' && in_[off_] != '\n') ++off_;
+        skip_white_space = true;
+        continue;
+      }
+      if (c != '\n' && c != '\r') {
+        line.push_back(c);
+        preceding_backslash = c == '\\' ? !preceding_backslash : false;
+        continue;
+      }
+      // End of a natural line.
+      if (line.empty()) {
+        skip_white_space = true;
+        continue;
+      }
+      if (off_ >= in_.size()) {
+        if (preceding_backslash) line.pop_back();
+        return true;
+      }
+      if (!preceding_backslash) return true;
+      line.pop_back();  // the continuation backslash
+      skip_white_space = true;
+      appended_line_begin = true;
+      preceding_backslash = false;
+      if (c == '\r' && in_[off_] == '\n') ++off_;
+    }
+  }
+
+ private:
+  std::string_view in_;
+  size_t off_ = 0;
+};
+
+void put_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {
     out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
+  } else if (cp < 0x10000) {
     out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
 
-// Split into "natural lines": handles \r\n, \r, \n and backslash continuation.
-std::vector<std::string> logical_lines(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool continuing = false;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t end = text.find_first_of("\r\n", i);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(i, end - i);
-    size_t next = end;
-    if (next < text.size() && text[next] == '\r' && next + 1 < text.size() && text[next + 1] == '\n') ++next;
-    i = next + 1;
-    if (continuing) {
-      size_t k = 0;
-      while (k < line.size() && is_ws(line[k])) ++k;
-      line.remove_prefix(k);
-    } else {
-      size_t k = 0;
-      while (k < line.size() && is_ws(line[k])) ++k;
-      if (k == line.size()) {
-        if (end >= text.size()) break;
-        continue;  // blank line
-      }
-      if (line[k] == '#' || line[k] == '!') {
-        if (end >= text.size()) break;
-        continue;  // comment
-      }
-      line.remove_prefix(k);
-    }
-    // Odd number of trailing backslashes = continuation.
-    size_t bs = 0;
-    while (bs < line.size() && line[line.size() - 1 - bs] == '\\') ++bs;
-    if (bs % 2 == 1) {
-      cur.append(line.substr(0, line.size() - 1));
-      continuing = true;
-    } else {
-      cur.append(line);
-      out.push_back(std::move(cur));
-      cur.clear();
-      continuing = false;
-    }
-    if (end >= text.size()) break;
-  }
-  if (continuing) out.push_back(std::move(cur));
-  return out;
+int hex_digit(char h) {
+  if (h >= '0' && h <= '9') return h - '0';
+  if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+  if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+  return -1;
 }
 
-bool unescape(std::string_view in, std::string& out, std::string& err) {
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
+// Properties.loadConvert, writing \uXXXX as UTF-8.
+bool load_convert(std::string_view in, std::string& out) {
+  out.clear();
+  uint32_t high = 0;  // a pending high surrogate from \uD800-\uDBFF
+  auto flush_high = [&] {
+    if (high != 0) out.push_back('?');
+    high = 0;
+  };
+  for (size_t i = 0; i < in.size();) {
+    char c = in[i++];
     if (c != '\\') {
+      flush_high();
       out.push_back(c);
       continue;
     }
-    if (++i >= in.size()) break;
-    char e = in[i];
-    switch (e) {
-      case 't': out.push_back('\t'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'u': {
-        if (in.size() - i - 1 < 4) {
-          err = "malformed \\uxxxx escape";
-          return false;
-        }
-        uint32_t cp = 0;
-        for (int k = 1; k <= 4; ++k) {
-          char h = in[i + static_cast<size_t>(k)];
-          int v = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                                                   : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-          if (v < 0) {
-            err = "malformed \\uxxxx escape";
-            return false;
-          }
-          cp = cp * 16 + static_cast<uint32_t>(v);
-        }
-        i += 4;
-        utf8(out, cp);
-        break;
-      }
-      default: out.push_back(e); break;
+    if (i >= in.size()) break;  // cannot happen: the line reader drops a final lone backslash
+    c = in[i++];
+    if (c != 'u') {
+      flush_high();
+      out.push_back(c == 't' ? '\t' : c == 'r' ? '\r' : c == 'n' ? '\n' : c == 'f' ? '\f' : c);
+      continue;
+    }
+    if (in.size() - i < 4) return false;
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      int d = hex_digit(in[i++]);
+      if (d < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(d);
+    }
+    if (v >= 0xDC00 && v <= 0xDFFF && high != 0) {
+      put_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (v - 0xDC00));
+      high = 0;
+    } else if (v >= 0xD800 && v <= 0xDBFF) {
+      flush_high();
+      high = v;
+    } else if (v >= 0xDC00 && v <= 0xDFFF) {
+      flush_high();
+      out.push_back('?');
+    } else {
+      flush_high();
+      put_utf8(out, v);
     }
   }
+  flush_high();
   return true;
+}
+
+std::string_view java_trim(std::string_view v) {
+  while (!v.empty() && static_cast<unsigned char>(v.front()) <= ' ') v.remove_prefix(1);
+  while (!v.empty() && static_cast<unsigned char>(v.back()) <= ' ') v.remove_suffix(1);
+  return v;
+}
+
+template <class Int>
+result<Int> parse_java_int(const properties_map& m, const std::string& key, Int fallback, const char* what) {
+  auto it = m.find(key);
+  if (it == m.end()) return fallback;
+  std::string_view v = java_trim(it->second);
+  std::string_view digits = v;
+  bool ok = true;
+  if (!digits.empty() && digits.front() == '+') {  // parseInt takes one '+'; from_chars does not
+    digits.remove_prefix(1);
+    ok = !digits.empty() && digits.front() != '-';
+  }
+  Int out = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  ok = ok && !digits.empty() && ec == std::errc() && p == digits.data() + digits.size();
+  if (!ok) {
+    const bool range = ec == std::errc::result_out_of_range;
+    return status::error(errc::invalid_argument,
+                         key + ": '" + it->second + "' is " + (range ? "out of range for " : "not ") + what);
+  }
+  return out;
 }
 
 }  // namespace
 
 result<properties_map> parse_properties_text(std::string_view text) {
   properties_map out;
-  for (const std::string& line : logical_lines(text)) {
-    // Key ends at the first unescaped '=', ':' or whitespace.
-    size_t i = 0;
-    bool escaped = false;
-    for (; i < line.size(); ++i) {
-      char c = line[i];
-      if (escaped) {
-        escaped = false;
-        continue;
+  line_reader lr(text);
+  std::string line, key, value;
+  while (lr.next(line)) {
+    // Properties.load0: the key ends at the first unescaped '=', ':' or blank.
+    size_t key_len = 0;
+    size_t value_start = line.size();
+    bool has_sep = false;
+    bool preceding_backslash = false;
+    for (; key_len < line.size(); ++key_len) {
+      char c = line[key_len];
+      if ((c == '=' || c == ':') && !preceding_backslash) {
+        value_start = key_len + 1;
+        has_sep = true;
+        break;
       }
-      if (c == '\\') {
-        escaped = true;
-        continue;
+      if (is_blank(c) && !preceding_backslash) {
+        value_start = key_len + 1;
+        break;
       }
-      if (c == '=' || c == ':' || is_ws(c)) break;
+      preceding_backslash = c == '\\' ? !preceding_backslash : false;
     }
-    std::string_view key_raw = std::string_view(line).substr(0, i);
-    // Skip whitespace, then at most one '=' or ':', then whitespace.
-    while (i < line.size() && is_ws(line[i])) ++i;
-    if (i < line.size() && (line[i] == '=' || line[i] == ':')) ++i;
-    while (i < line.size() && is_ws(line[i])) ++i;
-    std::string key, value, err;
-    if (!unescape(key_raw, key, err) || !unescape(std::string_view(line).substr(i), value, err)) {
-      return status::error(errc::invalid_argument, err + " in line '" + line + "'");
+    for (; value_start < line.size(); ++value_start) {
+      char c = line[value_start];
+      if (is_blank(c)) continue;
+      if (!has_sep && (c == '=' || c == ':')) {
+        has_sep = true;
+        continue;
+      }
+      break;
+    }
+    std::string_view sv(line);
+    if (!load_convert(sv.substr(0, key_len), key) || !load_convert(sv.substr(value_start), value)) {
+      return status::error(errc::invalid_argument, "malformed \\uxxxx escape in line '" + line + "'");
     }
     out[key] = value;
   }
@@ -150,8 +219,9 @@ result<properties_map> load_properties_file(const std::string& path) {
   if (!in) return status::error(errc::not_found, "cannot read config file " + path);
   std::stringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) return status::error(errc::io_error, "error reading config file " + path);
   auto r = parse_properties_text(ss.str());
-  if (!r) return status::error(errc::invalid_argument, path + ": " + r.error().message);
+  if (!r) return status::error(r.error().code, path + ": " + r.error().message);
   return r;
 }
 
@@ -159,33 +229,56 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
   command_line cl;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto need_value = [&](const char* opt) -> result<std::string> {
-      if (i + 1 >= args.size()) return status::error(errc::invalid_argument, std::string("option ") + opt + " needs a value");
-      return args[++i];
+    auto value_of = [&](std::optional<std::string>& slot) -> status {
+      if (i + 1 >= args.size())
+        return status::error(errc::invalid_argument, "option " + a + " needs a value");
+      slot = args[++i];
+      return {};
     };
     if (a == "-c" || a == "--configFile") {
-      auto v = need_value("-c");
-      if (!v) return v.error();
-      cl.config_file = *v;
+      if (auto s = value_of(cl.config_file); !s.ok()) return s;
     } else if (a == "-n" || a == "--namesrvAddr") {
-      auto v = need_value("-n");
-      if (!v) return v.error();
-      cl.namesrv_addr = *v;
+      if (auto s = value_of(cl.namesrv_addr); !s.ok()) return s;
     } else if (a == "-p" || a == "--printConfigItem") {
       cl.print_config = true;
+    } else if (a == "-m" || a == "--printImportantConfig") {
+      cl.print_important_config = true;
     } else if (a == "-h" || a == "--help") {
       cl.help = true;
-    } else if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
-      auto eq = a.find('=');
-      cl.overrides[a.substr(2, eq - 2)] = a.substr(eq + 1);
-    } else if (!a.empty() && a[0] != '-' && a.find('=') != std::string::npos && a.find('=') > 0) {
-      auto eq = a.find('=');
+    } else if (a.size() > 2 && a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      const size_t eq = a.find('=');
+      std::string key = a.substr(2, eq - 2), value = a.substr(eq + 1);
+      if (key.empty()) return status::error(errc::invalid_argument, "empty key in '" + a + "'");
+      if (key == "configFile") {
+        cl.config_file = value;
+      } else if (key == "namesrvAddr") {
+        cl.namesrv_addr = value;
+      } else {
+        cl.overrides[key] = value;
+      }
+    } else if (!a.empty() && a[0] != '-' && a.find('=') != std::string::npos) {
+      const size_t eq = a.find('=');
+      if (eq == 0) return status::error(errc::invalid_argument, "empty key in '" + a + "'");
       cl.overrides[a.substr(0, eq)] = a.substr(eq + 1);
     } else {
-      return status::error(errc::invalid_argument, "unknown option '" + a + "'");
+      return status::error(
+          errc::invalid_argument,
+          "unknown option '" + a + "' (expected -c <file>, -n <addr>, -p, -m, -h or key=value)");
     }
   }
   return cl;
+}
+
+result<command_line> parse_command_line(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse_command_line(args);
+}
+
+properties_map merge(properties_map base, const command_line& cl) {
+  if (cl.namesrv_addr) base["namesrvAddr"] = *cl.namesrv_addr;
+  for (const auto& [k, v] : cl.overrides) base[k] = v;
+  return base;
 }
 
 result<properties_map> effective_config(const command_line& cl, const properties_map& defaults) {
@@ -195,38 +288,31 @@ result<properties_map> effective_config(const command_line& cl, const properties
     if (!f) return f.error();
     for (auto& [k, v] : *f) m[k] = v;
   }
-  if (cl.namesrv_addr) m["namesrvAddr"] = *cl.namesrv_addr;
-  for (auto& [k, v] : cl.overrides) m[k] = v;
-  return m;
+  return merge(std::move(m), cl);
 }
 
-result<int64_t> get_int(const properties_map& m, const std::string& key, int64_t fallback) {
-  auto it = m.find(key);
-  if (it == m.end()) return fallback;
-  std::string_view v = it->second;
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  int64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
-    return status::error(errc::invalid_argument, key + ": '" + it->second + "' is not an integer");
-  }
-  return out;
+result<int32_t> get_int(const properties_map& m, const std::string& key, int32_t fallback) {
+  return parse_java_int<int32_t>(m, key, fallback, "an integer");
+}
+
+result<int64_t> get_int64(const properties_map& m, const std::string& key, int64_t fallback) {
+  return parse_java_int<int64_t>(m, key, fallback, "a long integer");
 }
 
 bool get_bool(const properties_map& m, const std::string& key, bool fallback) {
   auto it = m.find(key);
   if (it == m.end()) return fallback;
-  std::string v = it->second;
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  std::string_view v = java_trim(it->second);
   if (v.size() != 4) return false;
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v == "true";
+  for (size_t i = 0; i < 4; ++i) {
+    if (std::tolower(static_cast<unsigned char>(v[i])) != "true"[i]) return false;
+  }
+  return true;
 }
 
 std::string get_string(const properties_map& m, const std::string& key, const std::string& fallback) {
   auto it = m.find(key);
-  return it == m.end() ? fallback : it->second;
+  return it == m.end() ? fallback : std::string(java_trim(it->second));
 }
 
 }  // namespace mq

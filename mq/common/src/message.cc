@@ -1,8 +1,10 @@
 #include "mq/common/message.h"
 
-#include <arpa/inet.h>
-
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+
+#include <arpa/inet.h>
 
 #include "mq/common/message_const.h"
 
@@ -18,38 +20,42 @@ socket_address socket_address::v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, ui
 std::optional<socket_address> socket_address::parse(std::string_view text) {
   std::string host;
   std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
     auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
     host = std::string(text.substr(1, close - 1));
     port_text = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return std::nullopt;
     host = std::string(text.substr(0, colon));
+    if (host.find(':') != std::string::npos) return std::nullopt;  // IPv6 needs brackets
     port_text = text.substr(colon + 1);
   }
   unsigned port = 0;
   auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535) return std::nullopt;
+  if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535) {
+    return std::nullopt;
+  }
   socket_address s;
   s.port = static_cast<uint16_t>(port);
   unsigned char buf[16];
-  if (::inet_pton(AF_INET, host.c_str(), buf) == 1) {
+  if (!bracketed) {
+    if (::inet_pton(AF_INET, host.c_str(), buf) != 1) return std::nullopt;
     std::copy(buf, buf + 4, s.ip.begin());
     return s;
   }
-  if (::inet_pton(AF_INET6, host.c_str(), buf) == 1) {
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::equal(mapped, mapped + 12, buf)) {
-      std::copy(buf + 12, buf + 16, s.ip.begin());
-      return s;
-    }
-    std::copy(buf, buf + 16, s.ip.begin());
-    s.v6 = true;
+  if (::inet_pton(AF_INET6, host.c_str(), buf) != 1) return std::nullopt;
+  static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(mapped, mapped + 12, buf)) {
+    std::copy(buf + 12, buf + 16, s.ip.begin());
     return s;
   }
-  return std::nullopt;
+  std::copy(buf, buf + 16, s.ip.begin());
+  s.v6 = true;
+  return s;
 }
 
 std::string socket_address::to_string() const {
@@ -67,14 +73,18 @@ const std::string* message::property(std::string_view key) const {
   return it == properties.end() ? nullptr : &it->second;
 }
 
-void message::remove_property(std::string_view key) { properties.erase(std::string(key)); }
+void message::remove_property(std::string_view key) {
+  properties.erase(std::string(key));
+}
 
 std::string message::tags() const {
   auto* t = property(property_tags);
   return t ? *t : std::string();
 }
 
-void message::set_tags(std::string tags) { put_property(std::string(property_tags), std::move(tags)); }
+void message::set_tags(std::string tags) {
+  put_property(std::string(property_tags), std::move(tags));
+}
 
 std::vector<std::string> message::keys() const {
   std::vector<std::string> out;
@@ -102,9 +112,11 @@ void message::set_keys(const std::vector<std::string>& keys) {
 int message::delay_level() const {
   auto* d = property(property_delay_time_level);
   if (!d) return 0;
+  std::string_view t = *d;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);  // Integer.parseInt accepts a '+'
   int v = 0;
-  auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), v);
-  if (ec != std::errc() || p != d->data() + d->size() || v < 0) return 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || p != t.data() + t.size() || v < 0) return 0;
   return v;
 }
 
@@ -114,7 +126,17 @@ void message::set_delay_level(int level) {
 
 bool message::wait_store_msg_ok() const {
   auto* w = property(property_wait_store_msg_ok);
-  return w == nullptr || *w != "false";
+  if (w == nullptr) return true;
+  // Java: Boolean.parseBoolean, "true" in any case.
+  if (w->size() != 4) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    if (std::tolower(static_cast<unsigned char>((*w)[i])) != "true"[i]) return false;
+  }
+  return true;
+}
+
+void message::set_wait_store_msg_ok(bool wait) {
+  put_property(std::string(property_wait_store_msg_ok), wait ? "true" : "false");
 }
 
 }  // namespace mq

@@ -1,13 +1,12 @@
 #include "mq/common/message_id.h"
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
 #include <random>
-#include <thread>
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
 
 #include "mq/common/bytes.h"
 
@@ -43,7 +42,8 @@ std::string encode_offset_msg_id(const socket_address& store_host, int64_t commi
 result<std::pair<socket_address, int64_t>> decode_offset_msg_id(std::string_view id) {
   // Java decodeMessageId: 32 chars means IPv4, anything else IPv6.
   size_t ip_len = id.size() == 32 ? 4 : 16;
-  if (id.size() != 2 * (ip_len + 4 + 8)) return status::error(errc::invalid_argument, "bad offsetMsgId length");
+  if (id.size() != 2 * (ip_len + 4 + 8))
+    return status::error(errc::invalid_argument, "bad offsetMsgId length");
   std::string raw;
   for (size_t i = 0; i < id.size(); i += 2) {
     int hi = hex_value(id[i]), lo = hex_value(id[i + 1]);
@@ -91,35 +91,36 @@ void month_bounds(int64_t now_ms, int64_t& start, int64_t& next) {
   next = static_cast<int64_t>(std::mktime(&tm)) * 1000;
 }
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 }  // namespace
 
-unique_id_generator::unique_id_generator(const socket_address& local) {
+unique_id_generator::unique_id_generator(const socket_address& local) : unique_id_generator(local, &now_ms) {}
+
+unique_id_generator::unique_id_generator(const socket_address& local, clock_fn clock) : clock_(clock) {
   std::string raw(reinterpret_cast<const char*>(local.ip.data()), local.ip_size());
   put_i16(raw, static_cast<int16_t>(::getpid()));
   std::random_device rd;
-  put_i32(raw, static_cast<int32_t>(rd()));  // Java: classLoader.hashCode(); any per-process value
+  put_i32(raw, static_cast<int32_t>(rd()));  // Java: the class loader's hashCode; any per-process value
   prefix_hex_ = to_hex_upper(raw);
-  month_bounds(now_ms(), month_start_ms_, next_month_ms_);
+  month_bounds(clock_(), month_start_ms_, next_month_ms_);
 }
 
 std::string unique_id_generator::next() {
   int64_t t;
-  uint16_t c;
+  uint32_t c;
   {
     std::lock_guard lock(mu_);
-    int64_t now = now_ms();
-    if (now >= next_month_ms_) month_bounds(now, month_start_ms_, next_month_ms_);
-    int64_t rel = now - month_start_ms_;
-    if (rel <= last_time_) rel = last_time_;  // never go back (clock step-back)
-    if (rel != last_time_) {
+    const int64_t now = clock_();
+    if (now >= next_month_ms_ || now < month_start_ms_) month_bounds(now, month_start_ms_, next_month_ms_);
+    const int64_t rel = now - month_start_ms_;
+    if (rel > last_time_) {
       last_time_ = rel;
       counter_ = 0;
-    } else if (counter_ == 0xFFFF) {
-      // 65536 ids in one ms: move the time part on instead of repeating.
-      last_time_ = ++rel;
+    } else if (counter_ > 0xFFFF) {
+      ++last_time_;  // 65536 ids in one time value: move the time part on rather than repeat
       counter_ = 0;
     }
     t = last_time_;

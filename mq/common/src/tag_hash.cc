@@ -5,12 +5,17 @@ namespace {
 
 constexpr uint32_t kReplacement = 0xFFFD;
 
-bool is_continuation(unsigned b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(unsigned b) {
+  return (b & 0xC0) == 0x80;
+}
 
 // Java's isMalformed3_2 / isMalformed4_2: is b2 impossible after lead b1?
-bool malformed3_2(unsigned b1, unsigned b2) { return (b1 == 0xE0 && (b2 & 0xE0) == 0x80) || !is_continuation(b2); }
+bool malformed3_2(unsigned b1, unsigned b2) {
+  return (b1 == 0xE0 && (b2 & 0xE0) == 0x80) || !is_continuation(b2);
+}
 bool malformed4_2(unsigned b1, unsigned b2) {
-  return (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) || (b1 == 0xF4 && (b2 & 0xF0) != 0x80) || !is_continuation(b2);
+  return (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) || (b1 == 0xF4 && (b2 & 0xF0) != 0x80) ||
+         !is_continuation(b2);
 }
 
 }  // namespace
@@ -64,7 +69,8 @@ int32_t java_string_hash(std::string_view s) {
       if (i + 2 < n) {
         const unsigned b2 = at(i), b3 = at(i + 1), b4 = at(i + 2);
         const uint32_t uc = ((b1 & 0x07u) << 18) | ((b2 & 0x3Fu) << 12) | ((b3 & 0x3Fu) << 6) | (b4 & 0x3Fu);
-        if (!is_continuation(b2) || !is_continuation(b3) || !is_continuation(b4) || uc < 0x10000 || uc > 0x10FFFF) {
+        if (!is_continuation(b2) || !is_continuation(b3) || !is_continuation(b4) || uc < 0x10000 ||
+            uc > 0x10FFFF) {
           add(kReplacement);
           // Java's malformed4: how many bytes the U+FFFD stands for.
           if (b1 > 0xF4 || malformed4_2(b1, b2)) continue;

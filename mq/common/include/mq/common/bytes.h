@@ -1,13 +1,19 @@
-// Big-endian byte helpers. std::string is the byte buffer everywhere.
+// Big-endian (network order, Java ByteBuffer default) byte helpers.
+// std::string is the byte buffer everywhere in mq/. Header-only, no state
+// shared between objects; a byte_reader is used by one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace mq {
 
-inline void put_i8(std::string& s, int8_t v) { s.push_back(static_cast<char>(v)); }
+// Append `v` to `s`, most significant byte first.
+inline void put_i8(std::string& s, int8_t v) {
+  s.push_back(static_cast<char>(v));
+}
 inline void put_i16(std::string& s, int16_t v) {
   auto u = static_cast<uint16_t>(v);
   s.push_back(static_cast<char>(u >> 8));
@@ -22,8 +28,10 @@ inline void put_i64(std::string& s, int64_t v) {
   for (int sh = 56; sh >= 0; sh -= 8) s.push_back(static_cast<char>((u >> sh) & 0xFF));
 }
 
-// Bounds-checked reader: a read past the end sets !ok() and returns zero /
-// an empty view; it never reads out of bounds.
+// Bounds-checked big-endian reader over a view (which must outlive it).
+// A read that does not fit consumes nothing, returns 0 / an empty view and
+// sets !ok(); once failed every later read fails too, so a decoder can read
+// a whole header and test ok() once. Never reads out of bounds, never throws.
 class byte_reader {
  public:
   explicit byte_reader(std::string_view in) : in_(in) {}
@@ -35,6 +43,7 @@ class byte_reader {
   int16_t read_i16() { return static_cast<int16_t>(read_u(2)); }
   int32_t read_i32() { return static_cast<int32_t>(read_u(4)); }
   int64_t read_i64() { return static_cast<int64_t>(read_u(8)); }
+  // The next `n` bytes, as a view into the input.
   std::string_view read_bytes(size_t n) {
     if (!ok_ || remaining() < n) {
       ok_ = false;

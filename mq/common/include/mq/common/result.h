@@ -1,4 +1,6 @@
-// Expected failures as values (style.md "Errors"): status and result<T>.
+// Expected failures as values (style.md "Errors"): `status` and `result<T>`.
+// One errc enum for mq/common; other modules may map it onto their own. Wire
+// error codes (RocketMQ response codes) are not errc values.
 #pragma once
 
 #include <string>
@@ -9,17 +11,18 @@ namespace mq {
 
 enum class errc {
   ok = 0,
-  invalid_argument,
-  corrupt,
-  too_large,
+  invalid_argument,  // the caller passed something unusable (bad id, bad option)
+  corrupt,           // input bytes are malformed (decoders)
+  too_large,         // a size limit was exceeded
   not_found,
   io_error,
   timeout,
   busy,
   closed,
-  unsupported,
+  unsupported,  // well-formed but not something we handle (e.g. a 5.x record)
 };
 
+// An error code with a human-readable message; ok() when code == errc::ok.
 struct status {
   errc code = errc::ok;
   std::string message;
@@ -28,6 +31,10 @@ struct status {
   static status error(errc c, std::string m) { return {c, std::move(m)}; }
 };
 
+// A T or a (non-ok) status. Implicitly constructible from either, so a
+// function returning result<T> can `return value;` or `return status::error(...)`.
+// value() / operator* / operator-> on an error is a bug and throws
+// std::bad_variant_access; test ok() (or operator bool) first.
 template <class T>
 class result {
  public:
