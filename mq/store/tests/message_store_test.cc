@@ -257,3 +257,24 @@ TEST(MessageStore, RetentionDeletesOldFilesAndQueuesFollow) {
 
 }  // namespace
 }  // namespace mq::store
+
+namespace mq::store {
+namespace {
+
+TEST(MessageStore, CriticallyFullDiskRefusesWritesWithAnError) {
+  test::temp_dir d;
+  auto c = test::small_config(d.path);
+  c.disk_critical_ratio = 0;  // any use counts as critically full
+  auto s = open_store(c);
+  ASSERT_TRUE(s->put(test::make_put("T", 0, "before the check")).ok());
+  s->clean_expired(false);  // the periodic check notices the disk state
+  auto r = s->put(test::make_put("T", 0, "refused"));
+  EXPECT_EQ(r.status, put_status::service_not_available);
+  EXPECT_EQ(r.error, "disk is full");
+  // Reads still work.
+  ASSERT_TRUE(s->wait_dispatched(std::chrono::seconds(5)));
+  EXPECT_EQ(s->get_message("T", 0, 0, 32, 1 << 20, nullptr).msg_count, 1);
+}
+
+}  // namespace
+}  // namespace mq::store
