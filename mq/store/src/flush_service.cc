@@ -4,6 +4,11 @@
 
 namespace mq::store {
 
+namespace {
+// Below this many waiters the flusher waits up to 0.2 ms for more.
+constexpr size_t kMinGroup = 16;
+}  // namespace
+
 group_commit_service::group_commit_service(flushable& log) : log_(log) {
   flushed_.store(log_.flushed_where());
 }
@@ -42,19 +47,29 @@ group_commit_service::wait_status group_commit_service::wait_flushed(int64_t off
                                                                      std::chrono::milliseconds timeout) {
   if (failed_.load()) return wait_status::io_error;
   if (flushed_.load() >= offset) return wait_status::flushed;
+  waiter w{offset};
   std::unique_lock lock(mu_);
-  if (offset > requested_) requested_ = offset;
-  ++waiting_;
-  work_cv_.notify_one();
-  bool ok = done_cv_.wait_for(lock, timeout, [&] { return flushed_.load() >= offset || failed_.load() || stop_; });
-  --waiting_;
+  if (flushed_.load() < offset && !stop_) {
+    if (offset > requested_) requested_ = offset;
+    auto it = waiters_.emplace(offset, &w);
+    if (waiters_.size() == 1 || waiters_.size() >= kMinGroup) work_cv_.notify_one();
+    if (!w.cv.wait_for(lock, timeout, [&] { return w.done; })) waiters_.erase(it);
+  }
   if (failed_.load()) return wait_status::io_error;
   if (flushed_.load() >= offset) {
     released_.fetch_add(1, std::memory_order_relaxed);
     return wait_status::flushed;
   }
-  (void)ok;
   return wait_status::timeout;
+}
+
+void group_commit_service::release_waiters(bool all) {
+  int64_t f = flushed_.load();
+  auto end = all ? waiters_.end() : waiters_.upper_bound(f);
+  for (auto it = waiters_.begin(); it != end; it = waiters_.erase(it)) {
+    it->second->done = true;
+    it->second->cv.notify_one();
+  }
 }
 
 void group_commit_service::run() {
@@ -62,6 +77,12 @@ void group_commit_service::run() {
   for (;;) {
     work_cv_.wait(lock, [&] { return stop_ || requested_ > flushed_.load(); });
     if (stop_) break;
+    // A thin group: give producers that are about to append a moment to
+    // join this fdatasync (bounded, so a lone producer waits <= 0.2 ms more).
+    if (waiters_.size() < kMinGroup) {
+      work_cv_.wait_for(lock, std::chrono::microseconds(200), [&] { return stop_ || waiters_.size() >= kMinGroup; });
+      if (stop_) break;
+    }
     lock.unlock();
     // One pass: mapped_file_queue::flush walks across a roll by itself.
     bool ok = log_.flush(0);
@@ -70,20 +91,22 @@ void group_commit_service::run() {
     if (!ok) {
       failed_.store(true);
       log()->critical("commit log flush failed: the store refuses writes until restart");
-    } else {
-      flushed_.store(log_.flushed_where());
-    }
-    done_cv_.notify_all();
-    if (!ok) {
+      release_waiters(true);
       // Nothing will ever flush again; wait for stop.
       work_cv_.wait(lock, [&] { return stop_; });
       break;
     }
+    flushed_.store(log_.flushed_where());
+    release_waiters(false);
   }
   bool final_flush = final_flush_;
-  lock.unlock();
-  if (final_flush && !failed_.load() && log_.flush(0)) flushed_.store(log_.flushed_where());
-  done_cv_.notify_all();
+  if (final_flush && !failed_.load()) {
+    lock.unlock();
+    bool ok = log_.flush(0);
+    lock.lock();
+    if (ok) flushed_.store(log_.flushed_where());
+  }
+  release_waiters(true);  // whoever is left sees flushed or timeout status
 }
 
 async_flush_service::async_flush_service(flushable& log, std::chrono::milliseconds interval,

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -57,12 +58,22 @@ class group_commit_service {
  private:
   void run();
 
+  // One waiting producer. Each has its own condition variable so a finished
+  // fdatasync wakes exactly the producers it satisfied (no thundering herd
+  // of 64 writers on 2 cores).
+  struct waiter {
+    int64_t offset;
+    bool done = false;
+    std::condition_variable cv;
+  };
+  // Mark and wake every waiter at or below flushed_ (and all on failure/stop).
+  void release_waiters(bool all);  // REQUIRES(mu_)
+
   flushable& log_;
   std::mutex mu_;
-  std::condition_variable work_cv_;  // flusher waits for requests
-  std::condition_variable done_cv_;  // producers wait for flushed_
-  int64_t requested_ = 0;            // GUARDED_BY(mu_)
-  uint64_t waiting_ = 0;             // GUARDED_BY(mu_)
+  std::condition_variable work_cv_;          // flusher waits for requests
+  std::multimap<int64_t, waiter*> waiters_;  // GUARDED_BY(mu_), by offset
+  int64_t requested_ = 0;                    // GUARDED_BY(mu_)
   bool stop_ = false;                // GUARDED_BY(mu_)
   bool final_flush_ = true;          // GUARDED_BY(mu_)
   std::atomic<int64_t> flushed_{0};
