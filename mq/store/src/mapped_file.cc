@@ -123,12 +123,21 @@ bool mapped_file::sync() {
 }
 
 void mapped_file::warm() {
-  // Writing a zero to each page faults it in and dirties it; one fdatasync
-  // then allocates the blocks so later syncs only write data.
-  for (int64_t off = wrote_position(); off < file_size_; off += kPage) {
-    base_[off] = 0;
+  // Fault every page in writable ahead of the appender, so appends are plain
+  // memcpy. MADV_POPULATE_WRITE (Linux 5.14+) does it in one call; else touch
+  // each page. Then one fdatasync writes the zeros out, which turns the
+  // file's unwritten extents into written ones: later fdatasyncs then carry
+  // no extent conversion (about twice as fast on this VM).
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+  int64_t from = (wrote_position() / kPage) * kPage;
+  if (::madvise(base_ + from, static_cast<size_t>(file_size_ - from), MADV_POPULATE_WRITE) != 0) {
+    for (int64_t off = wrote_position(); off < file_size_; off += kPage) {
+      volatile char* p = base_ + off;
+      *p = *p;
+    }
   }
-  ::madvise(base_, static_cast<size_t>(file_size_), MADV_WILLNEED);
   ::fdatasync(fd_);
 }
 
