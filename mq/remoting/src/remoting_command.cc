@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mq/common/utf8.h"
+
 namespace mq::remoting {
 namespace {
 
@@ -225,23 +227,8 @@ class fast_header_parser {
     pos_ += 4;
     return true;
   }
-  static void utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
+  static void utf8(std::string& out, uint32_t cp) { mq::append_utf8(out, cp); }
+
   // A JSON string; raw control characters and lone surrogates -> general path.
   bool str(std::string& out) {
     if (!eat('"')) return false;
