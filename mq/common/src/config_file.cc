@@ -1,4 +1,4 @@
-#include "mq/store/config_file.h"
+#include "mq/common/config_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "log.h"
+#include <spdlog/spdlog.h>
 
-namespace mq::store {
+namespace mq {
 namespace {
 
 bool write_all_sync(const std::string& path, const std::string& content, std::string* error) {
@@ -84,10 +84,10 @@ std::optional<std::string> read_config_file(const std::string& path,
   if (ok(main)) return main;
   auto bak = slurp(path + ".bak");
   if (ok(bak)) {
-    log()->warn("config file {} is missing or damaged; using {}.bak", path, path);
+    spdlog::warn("config file {} is missing or damaged; using {}.bak", path, path);
     return bak;
   }
   return std::nullopt;
 }
 
-}  // namespace mq::store
+}  // namespace mq

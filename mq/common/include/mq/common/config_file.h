@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace mq::store {
+namespace mq {
 
 // Write `content` to `path` atomically. False + *error on I/O failure (the
 // old file is then untouched).
@@ -22,4 +22,4 @@ bool write_file_atomic(const std::string& path, const std::string& content, std:
 std::optional<std::string> read_config_file(const std::string& path,
                                             const std::function<bool(const std::string&)>& valid = nullptr);
 
-}  // namespace mq::store
+}  // namespace mq

@@ -1,30 +1,48 @@
-#include "mq/store/config_file.h"
+#include "mq/common/config_file.h"
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <stdlib.h>
 
 #include <gtest/gtest.h>
 
-#include "test_util.h"
 
-namespace mq::store {
+namespace mq {
 namespace {
 
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mqcfg.XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::string read_file(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST(ConfigFile, AtomicWriteKeepsBackupAndNoTemp) {
-  test::temp_dir d;
+  temp_dir d;
   std::string p = d.path + "/config/topics.json";
   std::string err;
   ASSERT_TRUE(write_file_atomic(p, "{\"v\":1}", &err)) << err;
-  EXPECT_EQ(test::read_file(p), "{\"v\":1}");
+  EXPECT_EQ(read_file(p), "{\"v\":1}");
   EXPECT_FALSE(std::filesystem::exists(p + ".bak"));  // nothing to back up yet
   ASSERT_TRUE(write_file_atomic(p, "{\"v\":2}", &err)) << err;
-  EXPECT_EQ(test::read_file(p), "{\"v\":2}");
-  EXPECT_EQ(test::read_file(p + ".bak"), "{\"v\":1}");
+  EXPECT_EQ(read_file(p), "{\"v\":2}");
+  EXPECT_EQ(read_file(p + ".bak"), "{\"v\":1}");
   EXPECT_FALSE(std::filesystem::exists(p + ".tmp"));
 }
 
 TEST(ConfigFile, ReaderFallsBackToBackupWhenDamagedOrMissing) {
-  test::temp_dir d;
+  temp_dir d;
   std::string p = d.path + "/offsets.json";
   std::string err;
   ASSERT_TRUE(write_file_atomic(p, "{\"good\":1}", &err));
@@ -46,4 +64,4 @@ TEST(ConfigFile, UnwritableDirectoryIsAnErrorNotACrash) {
 }
 
 }  // namespace
-}  // namespace mq::store
+}  // namespace mq
