@@ -14,6 +14,7 @@ PACKAGES=(
   zlib1g-dev
   postgresql postgresql-client
   curl procps iproute2 psmisc
+  fio                                 # disk figures next to the store benchmarks
 )
 
 missing=()

@@ -1,34 +1,57 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts the main job. The goal is the
-# whole shop (private PostgreSQL, name server, broker, five services); what
-# exists today is listed in docs/status.md. This script starts every server
-# component that has been built so far and says plainly what is not there yet.
+# Installs what is missing, builds, and starts the main job under ./run/.
+# The goal is the whole shop (private PostgreSQL, name server, broker, five
+# services). Today this starts every server that exists -- the name server --
+# and says plainly what is not there yet (docs/status.md).
 #
-#   deploy/up.sh            # build and start under ./run/
-#   deploy/up.sh --no-build # start what is already built
+#   deploy/up.sh              # install, build, start
+#   deploy/up.sh --no-build   # start what is already built
+#   deploy/down.sh            # stop it again
+#
+# Environment: RUN_DIR (default ./run), NAMESRV_PORT (default 9876).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 RUN_DIR="${RUN_DIR:-$ROOT/run}"
+NAMESRV_PORT="${NAMESRV_PORT:-9876}"
 if [ "${1:-}" != "--no-build" ]; then
   bash "$ROOT/deploy/install-deps.sh"
   build "$ROOT/build"
 fi
-mkdir -p "$RUN_DIR/logs"
+mkdir -p "$RUN_DIR/logs" "$RUN_DIR/namesrv"
 
-started=0
-for bin in mqnamesrv mqbroker; do
-  if [ -x "$ROOT/build/mq/apps/$bin" ]; then
-    started=$((started + 1))
+# start_proc NAME READY_TEXT CMD...: start once, wait until its log says READY_TEXT.
+start_proc() {
+  local name="$1" ready="$2"; shift 2
+  local pidf="$RUN_DIR/$name.pid" logf="$RUN_DIR/logs/$name.log"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    echo "up.sh: $name already running (pid $(cat "$pidf"))"
+    return 0
   fi
-done
+  nohup "$@" >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  for _ in $(seq 100); do
+    if grep -q "$ready" "$logf" 2>/dev/null; then
+      echo "up.sh: $name started (pid $(cat "$pidf")), log $logf"
+      return 0
+    fi
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "up.sh: $name failed to start; last log lines:" >&2
+  tail -n 20 "$logf" >&2 || true
+  rm -f "$pidf"
+  return 1
+}
 
-if [ "$started" -eq 0 ]; then
-  cat <<MSG
-up.sh: the build succeeded (libraries mq::common and mq::remoting, their tests
-and benchmarks), but no server process exists yet: the name server and broker
-(mqnamesrv, mqbroker) and the shop services are still to be written.
-See docs/status.md for what works today. Nothing was started.
+start_proc mqnamesrv "boot success" "$ROOT/build/mq/apps/mqnamesrv" \
+  "listenPort=$NAMESRV_PORT" "kvConfigPath=$RUN_DIR/namesrv/kvConfig.json"
+
+cat <<MSG
+
+Running:
+  name server   127.0.0.1:$NAMESRV_PORT   (RocketMQ 4.x remoting protocol; point clients' namesrvAddr here)
+
+Not there yet (see docs/status.md): the broker (mqbroker), the shop's PostgreSQL
+and its five HTTP services. Stop with: deploy/down.sh
 MSG
-  exit 1
-fi
