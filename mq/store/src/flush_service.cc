@@ -15,7 +15,26 @@ group_commit_service::group_commit_service(flushable& log) : log_(log) {
 
 group_commit_service::~group_commit_service() { stop(); }
 
-void group_commit_service::start() { thread_ = std::thread([this] { run(); }); }
+void group_commit_service::start() {
+  notify_thread_ = std::thread([this] { notify_loop(); });
+  thread_ = std::thread([this] { run(); });
+}
+
+void group_commit_service::notify_loop() {
+  std::vector<std::shared_ptr<waiter>> batch;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    notify_cv_.wait(lock, [&] { return notify_stop_ || !to_notify_.empty(); });
+    if (to_notify_.empty() && notify_stop_) break;
+    batch.swap(to_notify_);
+    lock.unlock();
+    // `done` was set under mu_; signalling without it is fine, and the
+    // shared_ptr keeps each condition variable alive.
+    for (auto& w : batch) w->cv.notify_one();
+    batch.clear();
+    lock.lock();
+  }
+}
 
 void group_commit_service::stop() {
   {
@@ -25,6 +44,12 @@ void group_commit_service::stop() {
   }
   work_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(mu_);
+    notify_stop_ = true;
+  }
+  notify_cv_.notify_all();
+  if (notify_thread_.joinable()) notify_thread_.join();
 }
 
 void group_commit_service::halt() {
@@ -47,13 +72,13 @@ group_commit_service::wait_status group_commit_service::wait_flushed(int64_t off
                                                                      std::chrono::milliseconds timeout) {
   if (failed_.load()) return wait_status::io_error;
   if (flushed_.load() >= offset) return wait_status::flushed;
-  waiter w{offset};
+  auto w = std::make_shared<waiter>(offset);
   std::unique_lock lock(mu_);
   if (flushed_.load() < offset && !stop_) {
     if (offset > requested_) requested_ = offset;
-    auto it = waiters_.emplace(offset, &w);
+    auto it = waiters_.emplace(offset, w);
     if (waiters_.size() == 1 || waiters_.size() >= kMinGroup) work_cv_.notify_one();
-    if (!w.cv.wait_for(lock, timeout, [&] { return w.done; })) waiters_.erase(it);
+    if (!w->cv.wait_for(lock, timeout, [&] { return w->done; })) waiters_.erase(it);
   }
   if (failed_.load()) return wait_status::io_error;
   if (flushed_.load() >= offset) {
@@ -66,10 +91,13 @@ group_commit_service::wait_status group_commit_service::wait_flushed(int64_t off
 void group_commit_service::release_waiters(bool all) {
   int64_t f = flushed_.load();
   auto end = all ? waiters_.end() : waiters_.upper_bound(f);
+  bool any = false;
   for (auto it = waiters_.begin(); it != end; it = waiters_.erase(it)) {
     it->second->done = true;
-    it->second->cv.notify_one();
+    to_notify_.push_back(std::move(it->second));
+    any = true;
   }
+  if (any) notify_cv_.notify_one();
 }
 
 void group_commit_service::run() {
