@@ -8,27 +8,31 @@
 #include <optional>
 #include <string_view>
 
+#include "mq/common/message_const.h"
+#include "mq/common/message_record.h"
+
 namespace mq::store {
 
-inline constexpr uint32_t kMessageMagic = 0xDAA320A7u;
-inline constexpr uint32_t kBlankMagic = 0xCBD43194u;
-inline constexpr int kPosTotalSize = 0;
-inline constexpr int kPosMagic = 4;
-inline constexpr int kPosBodyCrc = 8;
-inline constexpr int kPosQueueId = 12;
-inline constexpr int kPosFlag = 16;
-inline constexpr int kPosQueueOffset = 20;
-inline constexpr int kPosPhysicalOffset = 28;
-inline constexpr int kPosSysFlag = 36;
-inline constexpr int kPosBornTimestamp = 40;
-inline constexpr int kPosBornHost = 48;
-inline constexpr int32_t kSysFlagBornHostV6 = 0x10;
-inline constexpr int32_t kSysFlagStoreHostV6 = 0x20;
-inline constexpr int32_t kSysFlagTransactionMask = 0xC;
-inline constexpr int32_t kTransactionNot = 0x0;
-inline constexpr int32_t kTransactionPrepared = 0x4;
-inline constexpr int32_t kTransactionCommit = 0x8;
-inline constexpr int32_t kTransactionRollback = 0xC;
+// Short names for the layout facts, which live once in mq/common.
+inline constexpr uint32_t kMessageMagic = mq::message_magic_code;
+inline constexpr uint32_t kBlankMagic = mq::blank_magic_code;
+inline constexpr int kPosTotalSize = static_cast<int>(mq::record_pos::total_size);
+inline constexpr int kPosMagic = static_cast<int>(mq::record_pos::magic);
+inline constexpr int kPosBodyCrc = static_cast<int>(mq::record_pos::body_crc);
+inline constexpr int kPosQueueId = static_cast<int>(mq::record_pos::queue_id);
+inline constexpr int kPosFlag = static_cast<int>(mq::record_pos::flag);
+inline constexpr int kPosQueueOffset = static_cast<int>(mq::record_pos::queue_offset);
+inline constexpr int kPosPhysicalOffset = static_cast<int>(mq::record_pos::physical_offset);
+inline constexpr int kPosSysFlag = static_cast<int>(mq::record_pos::sys_flag);
+inline constexpr int kPosBornTimestamp = static_cast<int>(mq::record_pos::born_timestamp);
+inline constexpr int kPosBornHost = static_cast<int>(mq::record_pos::born_host);
+inline constexpr int32_t kSysFlagBornHostV6 = mq::sys_flag::bornhost_v6;
+inline constexpr int32_t kSysFlagStoreHostV6 = mq::sys_flag::storehost_v6;
+inline constexpr int32_t kSysFlagTransactionMask = mq::sys_flag::transaction_mask;
+inline constexpr int32_t kTransactionNot = mq::sys_flag::transaction_not_type;
+inline constexpr int32_t kTransactionPrepared = mq::sys_flag::transaction_prepared_type;
+inline constexpr int32_t kTransactionCommit = mq::sys_flag::transaction_commit_type;
+inline constexpr int32_t kTransactionRollback = mq::sys_flag::transaction_rollback_type;
 
 // Offset of STORETIMESTAMP for a record with this sysFlag.
 inline int store_timestamp_pos(int32_t sys_flag) {
