@@ -1,0 +1,130 @@
+#include "pull_hold_service.h"
+
+#include <chrono>
+
+#include "log.h"
+
+namespace mq::broker {
+
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+pull_hold_service::pull_hold_service(rerun_fn rerun, max_offset_fn max_offset,
+                                     std::chrono::milliseconds check_interval)
+    : rerun_(std::move(rerun)), max_offset_(std::move(max_offset)), check_interval_(check_interval) {}
+
+pull_hold_service::~pull_hold_service() { stop(); }
+
+std::string pull_hold_service::key_of(const std::string& topic, int32_t queue_id) {
+  return topic + "@" + std::to_string(queue_id);
+}
+
+void pull_hold_service::start() {
+  checker_ = std::thread([this] { check_loop(); });
+}
+
+void pull_hold_service::stop() {
+  std::map<std::string, std::vector<held_pull>> all;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    all.swap(held_);
+    count_ = 0;
+  }
+  cv_.notify_all();
+  if (checker_.joinable()) checker_.join();
+  for (auto& [k, v] : all) {
+    for (auto& p : v) rerun_(std::move(p));
+  }
+}
+
+void pull_hold_service::hold(const std::string& topic, int32_t queue_id, held_pull p) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      held_[key_of(topic, queue_id)].push_back(std::move(p));
+      count_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  rerun_(std::move(p));  // stopping: answer at once
+}
+
+void pull_hold_service::notify_arrival(const std::string& topic, int32_t queue_id, int64_t queue_offset,
+                                       int64_t tags_code) {
+  if (count_.load(std::memory_order_relaxed) == 0) return;
+  std::vector<held_pull> wake;
+  {
+    std::lock_guard lock(mu_);
+    auto it = held_.find(key_of(topic, queue_id));
+    if (it == held_.end()) return;
+    auto& v = it->second;
+    for (size_t i = 0; i < v.size();) {
+      bool newer = queue_offset + 1 > v[i].offset;
+      bool match = !v[i].filter || v[i].filter->matches_tags_code(tags_code);
+      if (newer && match) {
+        wake.push_back(std::move(v[i]));
+        v[i] = std::move(v.back());
+        v.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    if (v.empty()) held_.erase(it);
+    count_.fetch_sub(wake.size(), std::memory_order_relaxed);
+  }
+  for (auto& p : wake) rerun_(std::move(p));
+}
+
+void pull_hold_service::check_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, check_interval_, [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    check_all();
+    lock.lock();
+  }
+}
+
+void pull_hold_service::check_all() {
+  // Keys first, then each key's max offset outside the lock (it reads the store).
+  std::vector<std::pair<std::string, int32_t>> keys;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [k, v] : held_) {
+      auto at = k.rfind('@');
+      keys.emplace_back(k.substr(0, at), std::stoi(k.substr(at + 1)));
+    }
+  }
+  for (auto& [topic, q] : keys) {
+    int64_t max = max_offset_(topic, q);
+    int64_t now = steady_ms();
+    std::vector<held_pull> wake;
+    {
+      std::lock_guard lock(mu_);
+      auto it = held_.find(key_of(topic, q));
+      if (it == held_.end()) continue;
+      auto& v = it->second;
+      for (size_t i = 0; i < v.size();) {
+        if (max > v[i].offset || now >= v[i].deadline_ms) {
+          wake.push_back(std::move(v[i]));
+          v[i] = std::move(v.back());
+          v.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      if (v.empty()) held_.erase(it);
+      count_.fetch_sub(wake.size(), std::memory_order_relaxed);
+    }
+    for (auto& p : wake) rerun_(std::move(p));
+  }
+}
+
+}  // namespace mq::broker

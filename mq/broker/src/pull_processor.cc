@@ -1,0 +1,164 @@
+// PULL_MESSAGE (11): B/processor/PullMessageProcessor.java and long polling,
+// rocketmq-protocol.md §2.1, §6.3.
+#include <algorithm>
+
+#include "broker_impl.h"
+#include "log.h"
+
+namespace mq::broker {
+
+namespace rc = remoting::response_code;
+
+namespace {
+
+// PullSysFlag.
+constexpr int64_t kCommitOffset = 0x1;
+constexpr int64_t kSuspend = 0x2;
+constexpr int64_t kSubscription = 0x4;
+
+// Java MessageStoreConfig maxTransferCount/BytesOnMessageInMemory.
+constexpr int32_t kMaxTransferCount = 32;
+constexpr int64_t kMaxTransferBytes = 256 * 1024;
+// A hostile suspend time must not park a request for ever.
+constexpr int64_t kMaxSuspendMs = 5 * 60 * 1000;
+
+}  // namespace
+
+response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_command& r, bool allow_suspend) {
+  header_reader f{r, {}};
+  std::string group = f.str("consumerGroup");
+  std::string topic = f.str("topic");
+  int64_t queue_id = f.num("queueId");
+  int64_t queue_offset = f.num("queueOffset");
+  int64_t max_msgs = f.num("maxMsgNums");
+  int64_t sys_flag = f.num("sysFlag");
+  int64_t commit_offset = f.num("commitOffset");
+  int64_t suspend_ms = f.num("suspendTimeoutMillis");
+  int64_t sub_version = f.opt_num("subVersion").value_or(0);
+  if (auto e = f.error()) return e;
+
+  auto resp = reply(r, rc::SUCCESS);
+  auto set_offsets = [&](int64_t next, int64_t min, int64_t max) {
+    resp.set("suggestWhichBrokerId", int64_t{0});
+    resp.set("nextBeginOffset", next);
+    resp.set("minOffset", min);
+    resp.set("maxOffset", max);
+  };
+  auto fail = [&](int32_t code, std::string remark) {
+    resp.code = code;
+    resp.remark = std::move(remark);
+    set_offsets(queue_offset, 0, 0);
+    return resp;
+  };
+
+  if (!readable()) return fail(rc::NO_PERMISSION, broker_perm_text() + "pulling message is forbidden");
+  auto sg = groups->find(group, rt.auto_create_subscription_group.load());
+  if (!sg) return fail(rc::SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [" + group + "] does not exist");
+  if (!sg->consume_enable) return fail(rc::NO_PERMISSION, "subscription group no permission, " + group);
+  auto tc = topics->find(topic);
+  if (!tc) {
+    log()->warn("pull of unknown topic {} by group {} from {}", topic, group, ch->remote_address());
+    return fail(rc::TOPIC_NOT_EXIST, "topic[" + topic + "] not exist, apply first please!");
+  }
+  if (!perm::readable(tc->perm)) return fail(rc::NO_PERMISSION, "the topic[" + topic + "] pulling message is forbidden");
+  if (queue_id < 0 || queue_id >= tc->read_queue_nums) {
+    return fail(rc::SYSTEM_ERROR, "queueId[" + std::to_string(queue_id) + "] is illegal, topic:[" + topic +
+                                      "] topicConfig.readQueueNums:[" + std::to_string(tc->read_queue_nums) +
+                                      "] consumer:[" + ch->remote_address() + "]");
+  }
+  if (queue_offset < 0) return fail(rc::SYSTEM_ERROR, "queueOffset[" + std::to_string(queue_offset) + "] is illegal");
+
+  // The subscription: from the request, or from the group's heartbeat.
+  std::optional<subscription_data> sub;
+  if (sys_flag & kSubscription) {
+    const std::string* expr = r.field("subscription");
+    const std::string* type = r.field("expressionType");
+    if (type && !type->empty() && *type != "TAG") {
+      return fail(rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by " + *type);
+    }
+    sub = subscription_data::build(topic, expr ? *expr : "*", sub_version);
+  } else {
+    auto info = consumers.group(group);
+    if (!info) return fail(rc::SUBSCRIPTION_NOT_EXIST, "the consumer's group info not exist");
+    if (info->message_model == "BROADCASTING" && !sg->consume_broadcast_enable) {
+      return fail(rc::NO_PERMISSION, "the consumer group[" + group + "] can not consume by broadcast way");
+    }
+    auto s = info->subscriptions.find(topic);
+    if (s == info->subscriptions.end()) return fail(rc::SUBSCRIPTION_NOT_EXIST, "the consumer's subscription not exist");
+    if (s->second.sub_version < sub_version) {
+      return fail(rc::SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+    }
+    if (s->second.expression_type != "TAG") {
+      return fail(rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by " +
+                                        s->second.expression_type);
+    }
+    sub = s->second;
+  }
+
+  store::tags_filter filter;
+  if (sub && !sub->accepts_all()) {
+    filter = [codes = sub->code_set](int64_t tags_code) { return codes.count(static_cast<int32_t>(tags_code)) != 0; };
+  }
+  int32_t want = static_cast<int32_t>(std::clamp<int64_t>(max_msgs, 1, kMaxTransferCount));
+  auto got = store->get_message(topic, static_cast<int32_t>(queue_id), queue_offset, want, kMaxTransferBytes, filter);
+
+  int32_t code = rc::SUCCESS;
+  switch (got.status) {
+    case store::get_status::found: code = rc::SUCCESS; break;
+    case store::get_status::no_matched_message:
+    case store::get_status::message_was_removing: code = rc::PULL_RETRY_IMMEDIATELY; break;
+    case store::get_status::no_message_in_queue:
+    case store::get_status::no_matched_logic_queue:
+      code = queue_offset == 0 ? rc::PULL_NOT_FOUND : rc::PULL_OFFSET_MOVED;
+      break;
+    case store::get_status::offset_too_small:
+    case store::get_status::offset_overflow_badly: code = rc::PULL_OFFSET_MOVED; break;
+    case store::get_status::offset_overflow_one:
+    case store::get_status::offset_found_null: code = rc::PULL_NOT_FOUND; break;
+  }
+  if (code == rc::PULL_OFFSET_MOVED) {
+    log()->info("pull offset moved: group {} {}:{} requested {} -> next {} (min {}, max {})", group, topic, queue_id,
+                queue_offset, got.next_begin_offset, got.min_offset, got.max_offset);
+  }
+
+  // Commit-offset piggyback: first pass only, never on a slave.
+  if (allow_suspend && (sys_flag & kCommitOffset) && cfg.role != broker_role::slave) {
+    offsets->commit(group, topic, static_cast<int32_t>(queue_id), commit_offset);
+  }
+
+  if (code == rc::PULL_NOT_FOUND && allow_suspend && (sys_flag & kSuspend)) {
+    int64_t hold_ms = rt.long_polling_enable.load() ? std::clamp<int64_t>(suspend_ms, 0, kMaxSuspendMs)
+                                                    : rt.short_polling_time_mills.load();
+    held_pull p;
+    p.ch = ch;
+    p.request = r;
+    p.offset = queue_offset;
+    p.deadline_ms = steady_ms() + hold_ms;
+    if (filter) p.filter = sub;
+    hold->hold(topic, static_cast<int32_t>(queue_id), std::move(p));
+    return std::nullopt;
+  }
+
+  resp.code = code;
+  resp.remark = store::to_string(got.status);
+  set_offsets(got.next_begin_offset, got.min_offset, got.max_offset);
+  if (code == rc::SUCCESS) {
+    stats.get_msgs.fetch_add(static_cast<uint64_t>(got.msg_count), std::memory_order_relaxed);
+    stats.get_bytes.fetch_add(got.body.size(), std::memory_order_relaxed);
+    resp.body = std::move(got.body);
+  }
+  return resp;
+}
+
+void broker_controller::impl::rerun_pull(held_pull&& p) {
+  auto task = [this, p = std::make_shared<held_pull>(std::move(p))]() {
+    auto resp = process_pull(p->ch, p->request, false);
+    if (resp) p->ch->send(std::move(*resp));
+  };
+  if (!pull_pool->try_submit(task)) {
+    // The pool is full or stopping: answer from here rather than drop it.
+    task();
+  }
+}
+
+}  // namespace mq::broker

@@ -1,0 +1,250 @@
+// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320):
+// B/processor/SendMessageProcessor.java, rocketmq-protocol.md §2.1, §6.2.
+#include <random>
+
+#include "broker_impl.h"
+#include "log.h"
+#include "mq/common/batch.h"
+#include "mq/common/crc.h"
+#include "mq/common/message_id.h"
+#include "mq/common/message_record.h"
+#include "mq/common/properties.h"
+
+namespace mq::broker {
+
+namespace rc = remoting::response_code;
+namespace req = remoting::request_code;
+
+namespace {
+
+struct send_header {
+  std::string producer_group;
+  std::string topic;
+  std::string default_topic;
+  int32_t default_topic_queue_nums = 4;
+  int32_t queue_id = -1;
+  int32_t sys_flag = 0;
+  int64_t born_timestamp = 0;
+  int32_t flag = 0;
+  std::string properties;
+  int32_t reconsume_times = 0;
+  std::optional<int32_t> max_reconsume_times;
+  bool batch = false;
+};
+
+// V2 uses one-letter names for the same fields (SendMessageRequestHeaderV2).
+std::optional<send_header> parse_header(const remoting_command& r, response* err) {
+  bool v2 = r.code != req::SEND_MESSAGE;
+  auto name = [v2](const char* v1, const char* v2n) { return v2 ? v2n : v1; };
+  header_reader f{r, {}};
+  send_header h;
+  h.producer_group = f.str(name("producerGroup", "a"));
+  h.topic = f.str(name("topic", "b"));
+  h.default_topic = f.str(name("defaultTopic", "c"));
+  h.default_topic_queue_nums = static_cast<int32_t>(f.num(name("defaultTopicQueueNums", "d")));
+  h.queue_id = static_cast<int32_t>(f.num(name("queueId", "e")));
+  h.sys_flag = static_cast<int32_t>(f.num(name("sysFlag", "f")));
+  h.born_timestamp = f.num(name("bornTimestamp", "g"));
+  h.flag = static_cast<int32_t>(f.num(name("flag", "h")));
+  if (const std::string* p = r.field(name("properties", "i"))) h.properties = *p;
+  h.reconsume_times = static_cast<int32_t>(f.opt_num(name("reconsumeTimes", "j")).value_or(0));
+  if (auto m = f.opt_num(name("maxReconsumeTimes", "l"))) h.max_reconsume_times = static_cast<int32_t>(*m);
+  h.batch = f.flag(name("batch", "m")) || r.code == req::SEND_BATCH_MESSAGE;
+  if (auto e = f.error()) {
+    *err = e;
+    return std::nullopt;
+  }
+  return h;
+}
+
+int32_t map_put_status(store::put_status s) {
+  switch (s) {
+    case store::put_status::put_ok: return rc::SUCCESS;
+    case store::put_status::flush_disk_timeout: return rc::FLUSH_DISK_TIMEOUT;
+    case store::put_status::flush_slave_timeout: return rc::FLUSH_SLAVE_TIMEOUT;
+    case store::put_status::slave_not_available: return rc::SLAVE_NOT_AVAILABLE;
+    case store::put_status::message_illegal:
+    case store::put_status::properties_size_exceeded: return rc::MESSAGE_ILLEGAL;
+    case store::put_status::service_not_available: return rc::SERVICE_NOT_AVAILABLE;
+    case store::put_status::create_mapped_file_failed:
+    case store::put_status::os_pagecache_busy:
+    case store::put_status::unknown_error: return rc::SYSTEM_ERROR;
+  }
+  return rc::SYSTEM_ERROR;
+}
+
+thread_local std::minstd_rand queue_rng{std::random_device{}()};
+
+}  // namespace
+
+response broker_controller::impl::process_send(const channel_ptr& ch, remoting_command& r) {
+  response err;
+  auto h = parse_header(r, &err);
+  if (!h) return err;
+
+  if (cfg.role == broker_role::slave) {
+    return reply(r, rc::SERVICE_NOT_AVAILABLE, "broker role is SLAVE, cannot write");
+  }
+  if (!writeable()) {
+    return reply(r, rc::NO_PERMISSION, broker_perm_text() + "sending message is forbidden");
+  }
+  std::string why;
+  if (!valid_topic_name(h->topic, &why)) return reply(r, rc::SYSTEM_ERROR, why);
+  if (is_send_forbidden_topic(h->topic)) {
+    return reply(r, rc::NO_PERMISSION, "Sending message to topic[" + h->topic + "] is forbidden.");
+  }
+
+  // Topic lookup and auto-creation (AbstractSendMessageProcessor.msgCheck).
+  auto tc = topics->find(h->topic);
+  if (!tc) {
+    bool created = false;
+    bool retry = h->topic.rfind(mq::retry_group_topic_prefix, 0) == 0;
+    if (rt.auto_create_topic_enable.load()) {
+      tc = topics->create_from_default(h->topic, h->default_topic, h->default_topic_queue_nums, 0, &created);
+    }
+    if (!tc && retry) tc = topics->create_if_missing(h->topic, 1, perm::read | perm::write, 0, &created);
+    if (!tc) {
+      log()->warn("send to unknown topic {} from {} refused (group {})", h->topic, ch->remote_address(),
+                  h->producer_group);
+      return reply(r, rc::TOPIC_NOT_EXIST, "topic[" + h->topic + "] not exist, apply first please!");
+    }
+    if (created) request_register();
+  }
+  if (!perm::writeable(tc->perm)) {
+    return reply(r, rc::NO_PERMISSION, "the topic[" + h->topic + "] sending message is forbidden");
+  }
+  int32_t queue_id = h->queue_id;
+  int32_t max_q = std::max(tc->read_queue_nums, tc->write_queue_nums);
+  if (queue_id >= max_q) {
+    return reply(r, rc::SYSTEM_ERROR, "request queueId[" + std::to_string(queue_id) + "] is illegal, topic " +
+                                          h->topic + " has " + std::to_string(max_q) + " queues, producer: " +
+                                          ch->remote_address());
+  }
+  if (queue_id < 0) {
+    if (tc->write_queue_nums <= 0) return reply(r, rc::NO_PERMISSION, "topic " + h->topic + " has no write queue");
+    queue_id = static_cast<int32_t>(queue_rng() % static_cast<uint32_t>(tc->write_queue_nums));
+  }
+
+  auto props = decode_properties(h->properties);
+  std::string topic = h->topic;
+
+  // %RETRY% sends past the group's maximum go to the dead-letter queue (§6.5).
+  if (topic.rfind(mq::retry_group_topic_prefix, 0) == 0) {
+    if (h->batch) return reply(r, rc::MESSAGE_ILLEGAL, "batch messages cannot be sent to a retry topic");
+    std::string group = topic.substr(mq::retry_group_topic_prefix.size());
+    auto sg = groups->find(group, rt.auto_create_subscription_group.load());
+    if (!sg) return reply(r, rc::SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, " + group);
+    int32_t max_times = sg->retry_max_times;
+    if (r.version >= 121 && h->max_reconsume_times) max_times = *h->max_reconsume_times;
+    if (h->reconsume_times >= max_times) {
+      bool created = false;
+      topic = std::string(mq::dlq_group_topic_prefix) + group;
+      topics->create_if_missing(topic, 1, perm::read | perm::write, 0, &created);
+      if (created) request_register();
+      queue_id = 0;
+      props.erase(std::string(mq::property_delay_time_level));
+      log()->warn("message from {} to {} reached {} reconsume times: moved to {}", ch->remote_address(), h->topic,
+                  h->reconsume_times, topic);
+    }
+  }
+
+  auto tran = props.find(std::string(mq::property_transaction_prepared));
+  if (tran != props.end() && tran->second == "true") {
+    // Half messages need the transaction service (not built yet): refuse
+    // them rather than deliver an uncommitted message.
+    return reply(r, rc::NO_PERMISSION,
+                 broker_perm_text() + "sending transaction message is forbidden (transactions are not supported yet)");
+  }
+
+  bool wait = true;
+  if (auto w = props.find(std::string(mq::property_wait_store_msg_ok)); w != props.end()) {
+    wait = w->second == "true" || w->second == "TRUE" || w->second == "True";
+    props.erase(w);
+  }
+  props[std::string(mq::property_cluster)] = cfg.broker_cluster_name;
+
+  message_ext m;
+  m.topic = topic;
+  m.flag = h->flag;
+  m.queue_id = queue_id;
+  m.sys_flag = h->sys_flag & ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
+  if (tc->topic_filter_type == "MULTI_TAG") m.sys_flag |= sys_flag::multi_tags;
+  m.born_timestamp = h->born_timestamp;
+  if (auto born = socket_address::parse(ch->remote_address())) m.born_host = *born;
+  m.store_host = store_host;
+  m.reconsume_times = h->reconsume_times;
+
+  store::put_request put;
+  put.topic = topic;
+  put.queue_id = queue_id;
+  put.sys_flag = m.sys_flag;
+  put.wait_store_msg_ok = wait;
+
+  if (r.code == req::SEND_BATCH_MESSAGE) {
+    if (r.body.size() > static_cast<size_t>(cfg.max_message_size)) {
+      return reply(r, rc::MESSAGE_ILLEGAL, "the batch body is larger than maxMessageSize " +
+                                               std::to_string(cfg.max_message_size));
+    }
+    auto inner = decode_batch(r.body);
+    if (!inner) return reply(r, rc::MESSAGE_ILLEGAL, "bad batch body: " + inner.error().message);
+    if (inner->empty()) return reply(r, rc::MESSAGE_ILLEGAL, "empty batch");
+    put.records.reserve(inner->size());
+    for (auto& im : *inner) {
+      message_ext e = m;
+      e.flag = im.flag;
+      e.body = std::move(im.body);
+      e.properties = std::move(im.properties);
+      if (e.delay_level() > 0) return reply(r, rc::MESSAGE_ILLEGAL, "a batch message cannot be delayed");
+      e.properties.erase(std::string(mq::property_wait_store_msg_ok));
+      e.properties[std::string(mq::property_cluster)] = cfg.broker_cluster_name;
+      e.body_crc = static_cast<int32_t>(rocketmq_crc32(e.body));
+      auto rec = encode_record(e);
+      if (!rec) return reply(r, rc::MESSAGE_ILLEGAL, rec.error().message);
+      put.records.push_back(std::move(*rec));
+    }
+  } else {
+    m.properties = std::move(props);
+    m.body = std::move(r.body);
+    m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
+    auto rec = encode_record(m);
+    if (!rec) return reply(r, rc::MESSAGE_ILLEGAL, rec.error().message);
+    put.records.push_back(std::move(*rec));
+  }
+
+  size_t n = put.records.size();
+  size_t bytes = 0;
+  for (auto& x : put.records) bytes += x.size();
+  auto res = store->put(std::move(put));
+  int32_t code = map_put_status(res.status);
+  if (code != rc::SUCCESS && code != rc::FLUSH_DISK_TIMEOUT && code != rc::FLUSH_SLAVE_TIMEOUT &&
+      code != rc::SLAVE_NOT_AVAILABLE) {
+    stats.send_failures.fetch_add(1, std::memory_order_relaxed);
+    log()->warn("store refused a send to {}:{} from {}: {} {}", topic, queue_id, ch->remote_address(),
+                store::to_string(res.status), res.error);
+    std::string remark = store::to_string(res.status);
+    if (!res.error.empty()) remark += ": " + res.error;
+    if (res.status == store::put_status::os_pagecache_busy) remark = "[PC_SYNCHRONIZED]broker busy, " + remark;
+    return reply(r, code, remark);
+  }
+  stats.put_msgs.fetch_add(n, std::memory_order_relaxed);
+  stats.put_bytes.fetch_add(bytes, std::memory_order_relaxed);
+
+  auto resp = reply(r, code);
+  if (n == 1) {
+    resp.set("msgId", encode_offset_msg_id(store_host, res.wrote_offset));
+  } else {
+    std::string ids;
+    for (size_t i = 0; i < res.offsets.size(); ++i) {
+      if (i) ids += ',';
+      ids += encode_offset_msg_id(store_host, res.offsets[i]);
+    }
+    resp.set("msgId", ids);
+  }
+  resp.set("queueId", static_cast<int64_t>(queue_id));
+  resp.set("queueOffset", res.queue_offset);
+  resp.set("MSG_REGION", cfg.region_id);
+  resp.set("TRACE_ON", rt.trace_on.load() ? "true" : "false");
+  return resp;
+}
+
+}  // namespace mq::broker
