@@ -3,7 +3,13 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${RUN_DIR:-$ROOT/run}"
+# Services first, then the broker (it flushes and unregisters), then the name server.
+ordered=()
 for pidf in "$RUN_DIR"/*.pid; do
+  case "$(basename "$pidf")" in mqbroker.pid|mqnamesrv.pid) ;; *) ordered+=("$pidf") ;; esac
+done
+ordered+=("$RUN_DIR/mqbroker.pid" "$RUN_DIR/mqnamesrv.pid")
+for pidf in "${ordered[@]}"; do
   [ -e "$pidf" ] || continue
   name="$(basename "$pidf" .pid)"; pid="$(cat "$pidf")"
   if kill -0 "$pid" 2>/dev/null; then
