@@ -17,6 +17,10 @@ PACKAGES=(
   fio                                 # disk figures next to the store benchmarks
 )
 
+# Node.js + npm for the interop test with the ali-ons client (any node >= 16
+# already on the PATH will do).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (CTest labels unit,
-# integration, e2e). This is the README's test command and what CI runs.
+# integration, interop, e2e). This is the README's test command and what CI runs.
 #
 #   deploy/test.sh                 # normal build in build/, all tests
 #   deploy/test.sh --asan          # AddressSanitizer+UBSan build in build-asan/
