@@ -361,6 +361,22 @@ TEST(Broker, ConsumerGroupMembershipAndNotifications) {
   EXPECT_EQ(lr3.remark.value_or(""), "no consumer for this group, CG");
 }
 
+TEST(Broker, SilentClientChannelsExpire) {
+  cluster c(conf{{"channelExpiredTimeout", "300"}, {"clientChannelScanInterval", "100"}});
+  remoting::remoting_client a;
+  ASSERT_EQ(a.invoke_sync(c.broker_addr(), heartbeat("client-a", "EG", "T"), 3s).response.code, rc::SUCCESS);
+  auto list = remoting_command::request(req::GET_CONSUMER_LIST_BY_GROUP);
+  list.set("consumerGroup", "EG");
+  EXPECT_EQ(c.call(list).response.code, rc::SUCCESS);
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  int code = rc::SUCCESS;
+  while (code == rc::SUCCESS && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    code = c.call(list).response.code;
+  }
+  EXPECT_EQ(code, rc::SYSTEM_ERROR);  // dropped after 300 ms without a heartbeat
+}
+
 TEST(Broker, BatchLocksOneHolderPerQueue) {
   cluster c;
   auto lock_req = [](const std::string& client, std::vector<int> qs, int32_t code) {
