@@ -12,9 +12,9 @@
 // 30 s of the producers stopping, or when the name server or topic cannot be
 // reached; 2 on bad options.
 //
-// Producer: remoting_client keeps one connection per address, so C
-// connections are C clients with one io thread each (C real TCP connections
-// to every broker, C mostly idle io threads). Each connection keeps I sends in
+// Producer: C real TCP connections to every broker, opened as slots of one
+// remoting_client with two io threads (get_channel(addr, slot)), so the load
+// generator costs few context switches. Each connection keeps I sends in
 // flight; a response callback (io thread) issues the next send. After an error
 // the lane is re-armed 100 ms later by the scheduler thread, never inline, so
 // a dead broker neither spins nor recurses. Latency = response - request on
@@ -543,10 +543,11 @@ class producer {
     body_.resize(o.message_size);
     for (auto& c : body_) c = alphabet[rng() % alphabet.size()];
     remaining_ = o.count.value_or(INT64_MAX);
-    for (size_t i = 0; i < o.connections; ++i) {
-      clients_.push_back(std::make_unique<remoting_client>(
-          remoting::client_options{.io_threads = 1, .name = "mqbench-p" + std::to_string(i)}));
-    }
+    // All C connections share two io threads (one client, one slot per
+    // connection): a thread per connection would make the load generator's
+    // own context switches the figure on a 2-core machine.
+    clients_.push_back(std::make_unique<remoting_client>(
+        remoting::client_options{.io_threads = 2, .name = "mqbench-p"}));
   }
   ~producer() { shutdown(); }
 
@@ -621,8 +622,13 @@ class producer {
     }
     const auto& q = queues_[next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size()];
     const auto t0 = steady::now();
-    clients_[conn]->invoke_async(q.addr, build(q, n), send_timeout,
-                                 [this, conn, t0, n](invoke_result r) { on_response(conn, t0, n, r); });
+    auto ch = clients_[0]->get_channel(q.addr, conn);
+    auto cb = [this, conn, t0, n](invoke_result r) { on_response(conn, t0, n, r); };
+    if (!ch) {
+      cb(invoke_result{remoting::errc::shutting_down, "client is shut down", {}});
+      return;
+    }
+    ch->invoke_async(build(q, n), send_timeout, std::move(cb));
   }
 
   void on_response(size_t conn, steady::time_point t0, int64_t n, const invoke_result& r) {

@@ -117,6 +117,7 @@ result<broker_config> broker_config_from(const properties_map& props) {
   c.client_scan_interval = r.i64("clientChannelScanInterval", c.client_scan_interval);
   c.rebalance_lock_max_live_time = r.i64("rebalanceLockMaxLiveTime", c.rebalance_lock_max_live_time);
   c.send_message_thread_pool_nums = r.i32("sendMessageThreadPoolNums", 0);
+  c.send_message_in_io_thread = r.b("sendMessageInIoThread", c.send_message_in_io_thread);
   c.pull_message_thread_pool_nums = r.i32("pullMessageThreadPoolNums", c.pull_message_thread_pool_nums);
   c.admin_broker_thread_pool_nums = r.i32("adminBrokerThreadPoolNums", c.admin_broker_thread_pool_nums);
   c.server_worker_threads = r.i32("serverSelectorThreads", c.server_worker_threads);
@@ -168,9 +169,7 @@ result<broker_config> broker_config_from(const properties_map& props) {
   if (!r.err.ok()) return r.err;
 
   if (c.send_message_thread_pool_nums <= 0) {
-    // Our store's put blocks until the group commit covering it, so SYNC_FLUSH
-    // needs a thread per concurrent sender for the commits to group.
-    c.send_message_thread_pool_nums = s.flush_disk == store::flush_disk_type::sync_flush ? 128 : 4;
+    c.send_message_thread_pool_nums = 4;
   }
   c.all = props;
   c.all["brokerClusterName"] = c.broker_cluster_name;

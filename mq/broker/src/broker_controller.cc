@@ -331,9 +331,12 @@ void broker_controller::impl::register_processors() {
   auto bind = [this](response (impl::*m)(const channel_ptr&, remoting_command&)) {
     return [this, m](const channel_ptr& ch, remoting_command& r) { return (this->*m)(ch, r); };
   };
-  on(req::SEND_MESSAGE, send_pool, bind(&impl::process_send));
-  on(req::SEND_MESSAGE_V2, send_pool, bind(&impl::process_send));
-  on(req::SEND_BATCH_MESSAGE, send_pool, bind(&impl::process_send));
+  // Sends never block (the store answers through a callback), so by default
+  // they run on the io thread that read them: no thread hop per message.
+  auto sends = cfg.send_message_in_io_thread ? nullptr : send_pool;
+  on(req::SEND_MESSAGE, sends, bind(&impl::process_send));
+  on(req::SEND_MESSAGE_V2, sends, bind(&impl::process_send));
+  on(req::SEND_BATCH_MESSAGE, sends, bind(&impl::process_send));
   on(req::PULL_MESSAGE, pull_pool,
      [this](const channel_ptr& ch, remoting_command& r) { return process_pull(ch, r, true); });
   on(req::HEART_BEAT, client_pool, bind(&impl::process_heartbeat));

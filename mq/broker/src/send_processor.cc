@@ -214,37 +214,45 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   size_t n = put.records.size();
   size_t bytes = 0;
   for (auto& x : put.records) bytes += x.size();
-  auto res = store->put(std::move(put));
-  int32_t code = map_put_status(res.status);
-  if (code != rc::SUCCESS && code != rc::FLUSH_DISK_TIMEOUT && code != rc::FLUSH_SLAVE_TIMEOUT &&
-      code != rc::SLAVE_NOT_AVAILABLE) {
-    stats.send_failures.fetch_add(1, std::memory_order_relaxed);
-    log()->warn("store refused a send to {}:{} from {}: {} {}", topic, queue_id, ch->remote_address(),
-                store::to_string(res.status), res.error);
-    std::string remark = store::to_string(res.status);
-    if (!res.error.empty()) remark += ": " + res.error;
-    if (res.status == store::put_status::os_pagecache_busy) remark = "[PC_SYNCHRONIZED]broker busy, " + remark;
-    return reply(r, code, remark);
-  }
-  stats.put_msgs.fetch_add(n, std::memory_order_relaxed);
-  stats.put_bytes.fetch_add(bytes, std::memory_order_relaxed);
-
-  auto resp = reply(r, code);
-  if (n == 1) {
-    resp.set("msgId", encode_offset_msg_id(store_host, res.wrote_offset));
-  } else {
-    std::string ids;
-    for (size_t i = 0; i < res.offsets.size(); ++i) {
-      if (i) ids += ',';
-      ids += encode_offset_msg_id(store_host, res.offsets[i]);
+  // The reply is sent when the store is done: at once under ASYNC_FLUSH,
+  // after the covering fdatasync under SYNC_FLUSH (no thread waits for it).
+  auto reply_to = std::make_shared<remoting_command>(reply(r, rc::SUCCESS));
+  bool oneway = r.is_oneway();
+  store->put_async(std::move(put), [this, ch, reply_to, oneway, n, bytes, topic, queue_id](store::put_result res) {
+    auto resp = std::move(*reply_to);
+    int32_t code = map_put_status(res.status);
+    if (code != rc::SUCCESS && code != rc::FLUSH_DISK_TIMEOUT && code != rc::FLUSH_SLAVE_TIMEOUT &&
+        code != rc::SLAVE_NOT_AVAILABLE) {
+      stats.send_failures.fetch_add(1, std::memory_order_relaxed);
+      log()->warn("store refused a send to {}:{} from {}: {} {}", topic, queue_id, ch->remote_address(),
+                  store::to_string(res.status), res.error);
+      std::string remark = store::to_string(res.status);
+      if (!res.error.empty()) remark += ": " + res.error;
+      if (res.status == store::put_status::os_pagecache_busy) remark = "[PC_SYNCHRONIZED]broker busy, " + remark;
+      resp.code = code;
+      resp.remark = std::move(remark);
+    } else {
+      stats.put_msgs.fetch_add(n, std::memory_order_relaxed);
+      stats.put_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      resp.code = code;
+      if (n == 1) {
+        resp.set("msgId", encode_offset_msg_id(store_host, res.wrote_offset));
+      } else {
+        std::string ids;
+        for (size_t i = 0; i < res.offsets.size(); ++i) {
+          if (i) ids += ',';
+          ids += encode_offset_msg_id(store_host, res.offsets[i]);
+        }
+        resp.set("msgId", ids);
+      }
+      resp.set("queueId", static_cast<int64_t>(queue_id));
+      resp.set("queueOffset", res.queue_offset);
+      resp.set("MSG_REGION", cfg.region_id);
+      resp.set("TRACE_ON", rt.trace_on.load() ? "true" : "false");
     }
-    resp.set("msgId", ids);
-  }
-  resp.set("queueId", static_cast<int64_t>(queue_id));
-  resp.set("queueOffset", res.queue_offset);
-  resp.set("MSG_REGION", cfg.region_id);
-  resp.set("TRACE_ON", rt.trace_on.load() ? "true" : "false");
-  return resp;
+    if (!oneway) ch->send(std::move(resp));
+  });
+  return std::nullopt;
 }
 
 }  // namespace mq::broker

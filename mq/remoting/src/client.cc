@@ -39,7 +39,7 @@ struct remoting_client::impl {
   }
 
   // The open (or opening) connection to addr, creating it when needed.
-  std::shared_ptr<connection> get(const std::string& addr, std::string* error) {
+  std::shared_ptr<connection> get(const std::string& addr, std::string* error, size_t slot = 0) {
     std::string host, port;
     if (!split_host_port(addr, host, port)) {
       if (error) *error = "bad address '" + addr + "' (want host:port)";
@@ -52,18 +52,19 @@ struct remoting_client::impl {
         if (error) *error = "client is shut down";
         return nullptr;
       }
-      auto it = conns.find(addr);
+      const std::string key = slot == 0 ? addr : addr + "#" + std::to_string(slot);
+      auto it = conns.find(key);
       if (it != conns.end() && it->second->is_open()) return it->second;
       connection_options co{opts.max_frame_size, opts.write_queue_soft_limit, opts.write_queue_hard_limit,
                             opts.idle_timeout, opts.max_inflight_requests, opts.name};
       conn = std::make_shared<connection>(
           tcp::socket(asio::make_strand(runner->io())), co, &disp, &opaque_gen,
-          [this, addr](const std::shared_ptr<connection>& c) {
+          [this, key](const std::shared_ptr<connection>& c) {
             std::lock_guard lock2(mu);
-            auto it2 = conns.find(addr);
+            auto it2 = conns.find(key);
             if (it2 != conns.end() && it2->second == c) conns.erase(it2);
           });
-      conns[addr] = conn;
+      conns[key] = conn;
     }
     conn->start_connect(host, port, opts.connect_timeout);
     return conn;
@@ -104,6 +105,10 @@ errc remoting_client::invoke_oneway(const std::string& addr, remoting_command re
 }
 
 channel_ptr remoting_client::get_channel(const std::string& addr) { return impl_->get(addr, nullptr); }
+
+channel_ptr remoting_client::get_channel(const std::string& addr, size_t slot) {
+  return impl_->get(addr, nullptr, slot);
+}
 
 void remoting_client::close_channel(const std::string& addr) {
   std::shared_ptr<connection> c;

@@ -90,6 +90,24 @@ void dispatcher::dispatch(const std::shared_ptr<connection>& ch, remoting_comman
     ch->request_done();
     return;
   }
+  if (!e->pool) {
+    // Inline processor: runs here, on the io thread (fast, non-blocking work).
+    std::optional<remoting_command> resp;
+    try {
+      resp = e->fn(ch, req);
+    } catch (const std::exception& ex) {
+      resp = remoting_command::response_to(req, response_code::SYSTEM_ERROR, ex.what());
+      log()->error("processor for code {} threw: {}", req.code, ex.what());
+    }
+    if (resp && !oneway) {
+      resp->opaque = req.opaque;
+      resp->flag |= flag_response;
+      resp->type = req.type;
+      ch->send(std::move(*resp));
+    }
+    ch->request_done();
+    return;
+  }
   auto shared_req = std::make_shared<remoting_command>(std::move(req));
   inflight_.fetch_add(1);
   bool queued = e->pool->try_submit([this, fn = e->fn, ch, shared_req, oneway] {

@@ -22,16 +22,47 @@ void group_commit_service::start() {
 
 void group_commit_service::notify_loop() {
   std::vector<std::shared_ptr<waiter>> batch;
+  std::vector<std::shared_ptr<waiter>> expired;
   std::unique_lock lock(mu_);
   for (;;) {
-    notify_cv_.wait(lock, [&] { return notify_stop_ || !to_notify_.empty(); });
+    // Async waiters time out here: look every 50 ms while any exist.
+    if (async_waiters_ > 0) {
+      notify_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return notify_stop_ || !to_notify_.empty(); });
+    } else {
+      notify_cv_.wait(lock, [&] { return notify_stop_ || !to_notify_.empty() || async_waiters_ > 0; });
+    }
     if (to_notify_.empty() && notify_stop_) break;
+    if (async_waiters_ > 0) {
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = waiters_.begin(); it != waiters_.end();) {
+        if (it->second->callback && it->second->deadline <= now) {
+          it->second->done = true;
+          expired.push_back(std::move(it->second));
+          --async_waiters_;
+          it = waiters_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
     batch.swap(to_notify_);
+    bool failed = failed_.load();
+    int64_t flushed = flushed_.load();
     lock.unlock();
     // `done` was set under mu_; signalling without it is fine, and the
     // shared_ptr keeps each condition variable alive.
-    for (auto& w : batch) w->cv.notify_one();
+    for (auto& w : batch) {
+      if (!w->callback) {
+        w->cv.notify_one();
+        continue;
+      }
+      auto st = failed ? wait_status::io_error : flushed >= w->offset ? wait_status::flushed : wait_status::timeout;
+      if (st == wait_status::flushed) released_.fetch_add(1, std::memory_order_relaxed);
+      w->callback(st);
+    }
+    for (auto& w : expired) w->callback(wait_status::timeout);
     batch.clear();
+    expired.clear();
     lock.lock();
   }
 }
@@ -94,10 +125,35 @@ void group_commit_service::release_waiters(bool all) {
   bool any = false;
   for (auto it = waiters_.begin(); it != end; it = waiters_.erase(it)) {
     it->second->done = true;
+    if (it->second->callback) --async_waiters_;
     to_notify_.push_back(std::move(it->second));
     any = true;
   }
   if (any) notify_cv_.notify_one();
+}
+
+void group_commit_service::wait_flushed_async(int64_t offset, std::chrono::milliseconds timeout,
+                                              std::function<void(wait_status)> done) {
+  if (failed_.load()) return done(wait_status::io_error);
+  if (flushed_.load() >= offset) {
+    released_.fetch_add(1, std::memory_order_relaxed);
+    return done(wait_status::flushed);
+  }
+  auto w = std::make_shared<waiter>(offset);
+  w->callback = std::move(done);
+  w->deadline = std::chrono::steady_clock::now() + timeout;
+  {
+    std::lock_guard lock(mu_);
+    if (!stop_) {
+      if (offset > requested_) requested_ = offset;
+      waiters_.emplace(offset, w);
+      if (++async_waiters_ == 1) notify_cv_.notify_one();  // start the timeout scan
+      if (waiters_.size() == 1 || waiters_.size() >= kMinGroup) work_cv_.notify_one();
+      return;
+    }
+  }
+  // Stopping: the final flush has run or will not; report what is true now.
+  w->callback(flushed_.load() >= offset ? wait_status::flushed : wait_status::timeout);
 }
 
 void group_commit_service::run() {

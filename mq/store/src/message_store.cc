@@ -170,7 +170,8 @@ class default_message_store final : public message_store {
 
   // ---- put -------------------------------------------------------------
 
-  put_result put(put_request req) override {
+  // Checks and append; *end_offset = the commit-log end of the records.
+  put_result append_records(put_request& req, int64_t* end_offset) {
     put_result r;
     if (!running_.load() || sticky_error()) {
       r.status = put_status::service_not_available;
@@ -220,22 +221,47 @@ class default_message_store final : public message_store {
     // Wake the dispatcher only when it sleeps (it also polls every 1 ms).
     if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
     r.status = put_status::put_ok;
-    if (group_commit_) {
-      if (req.wait_store_msg_ok) {
-        auto w = group_commit_->wait_flushed(a.end_offset, cfg_.sync_flush_timeout);
-        if (w == group_commit_service::wait_status::timeout) {
-          r.status = put_status::flush_disk_timeout;
-          log()->warn("sync flush timed out for offset {}", a.end_offset);
-        } else if (w == group_commit_service::wait_status::io_error) {
-          r.status = put_status::service_not_available;
-          r.error = "flush failed";
-        }
-      } else {
-        group_commit_->request(a.end_offset);
-      }
-    }
-    // ASYNC_FLUSH: the flusher runs on its interval; no per-put wake-up.
+    *end_offset = a.end_offset;
     return r;
+  }
+
+
+  put_result put(put_request req) override {
+    int64_t end = 0;
+    put_result r = append_records(req, &end);
+    if (!r.ok() || !group_commit_) return r;  // ASYNC_FLUSH: the flusher runs on its interval
+    if (!req.wait_store_msg_ok) {
+      group_commit_->request(end);
+      return r;
+    }
+    apply_flush_status(r, group_commit_->wait_flushed(end, cfg_.sync_flush_timeout), end);
+    return r;
+  }
+
+  void put_async(put_request req, std::function<void(put_result)> done) override {
+    int64_t end = 0;
+    put_result r = append_records(req, &end);
+    if (!r.ok() || !group_commit_) return done(std::move(r));
+    if (!req.wait_store_msg_ok) {
+      group_commit_->request(end);
+      return done(std::move(r));
+    }
+    group_commit_->wait_flushed_async(
+        end, cfg_.sync_flush_timeout,
+        [this, r = std::move(r), end, done = std::move(done)](group_commit_service::wait_status w) mutable {
+          apply_flush_status(r, w, end);
+          done(std::move(r));
+        });
+  }
+
+  static void apply_flush_status(put_result& r, group_commit_service::wait_status w, int64_t end) {
+    if (w == group_commit_service::wait_status::timeout) {
+      r.status = put_status::flush_disk_timeout;
+      log()->warn("sync flush timed out for offset {}", end);
+    } else if (w == group_commit_service::wait_status::io_error) {
+      r.status = put_status::service_not_available;
+      r.error = "flush failed";
+    }
   }
 
   // ---- get -------------------------------------------------------------

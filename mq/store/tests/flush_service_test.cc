@@ -93,6 +93,58 @@ TEST(GroupCommit, FailedSyncIsSticky) {
   gc.stop();
 }
 
+// The callback form: many producers that do not block, each told once, only
+// after the sync covering its offset; a slow disk gives a timeout.
+TEST(GroupCommit, AsyncWaitersAreCalledOnceAfterTheirSync) {
+  fake_log log;
+  log.delay_ = 2ms;
+  group_commit_service gc(log);
+  gc.start();
+  constexpr int kN = 2000;
+  std::atomic<int> flushed{0}, wrong{0};
+  std::vector<std::atomic<int>> calls(kN);
+  for (int i = 0; i < kN; ++i) {
+    int64_t end = log.written_.fetch_add(100) + 100;
+    gc.wait_flushed_async(end, 5s, [&, i, end](group_commit_service::wait_status st) {
+      calls[i]++;
+      if (st == group_commit_service::wait_status::flushed) flushed++;
+      if (log.flushed_.load() < end) wrong++;  // told before its data was synced
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (flushed.load() < kN && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(flushed.load(), kN);
+  EXPECT_EQ(wrong.load(), 0);
+  for (auto& c : calls) EXPECT_EQ(c.load(), 1);
+  EXPECT_LT(gc.syncs(), static_cast<uint64_t>(kN) / 4) << "group commit did not group";
+
+  log.delay_ = 400ms;
+  log.written_ += 10;
+  std::atomic<int> timeout{0};
+  auto t0 = std::chrono::steady_clock::now();
+  gc.wait_flushed_async(log.written_.load(), 50ms, [&](group_commit_service::wait_status st) {
+    if (st == group_commit_service::wait_status::timeout) timeout++;
+  });
+  while (timeout.load() == 0 && std::chrono::steady_clock::now() - t0 < 2s) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(timeout.load(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+  gc.stop();
+}
+
+TEST(GroupCommit, AsyncWaitersLeftAtStopAreAnswered) {
+  fake_log log;
+  log.delay_ = 50ms;
+  group_commit_service gc(log);
+  gc.start();
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 10; ++i) {
+    int64_t end = log.written_.fetch_add(10) + 10;
+    gc.wait_flushed_async(end, 10s, [&](group_commit_service::wait_status) { answered++; });
+  }
+  gc.stop();  // final flush, then every waiter hears its outcome
+  EXPECT_EQ(answered.load(), 10);
+}
+
 TEST(AsyncFlush, IntervalUsesLeastPagesAndThoroughFlushesAll) {
   fake_log log;
   async_flush_service af(log, 20ms, 4, 100ms);

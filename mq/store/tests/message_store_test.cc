@@ -61,6 +61,36 @@ TEST(MessageStore, PutGetRoundTripAcrossFileRolls) {
   EXPECT_GT(s->commit_log_max_offset(), 4 * 64 * 1024);
 }
 
+TEST(MessageStore, PutAsyncAnswersAfterTheSyncOrAtOnce) {
+  for (auto flush : {flush_disk_type::sync_flush, flush_disk_type::async_flush}) {
+    test::temp_dir d;
+    auto s = open_store(test::small_config(d.path, flush));
+    ASSERT_TRUE(s);
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 100; ++i) {
+      s->put_async(make_put("A", 0, "body" + std::to_string(i), {}), [&](put_result r) {
+        if (r.ok()) ok++;
+      });
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (ok.load() < 100 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(ok.load(), 100);
+    if (flush == flush_disk_type::sync_flush) {
+      EXPECT_GT(s->stats().group_commit_released, 0u);
+    }
+    // Refusals come back through the callback too.
+    put_result bad;
+    put_request req = make_put("A", 0, "x", {});
+    req.records[0] = "garbage";
+    s->put_async(std::move(req), [&](put_result r) { bad = std::move(r); });
+    EXPECT_EQ(bad.status, put_status::message_illegal);
+    ASSERT_TRUE(s->wait_dispatched(std::chrono::seconds(5)));
+    EXPECT_EQ(s->max_offset_in_queue("A", 0), 100);
+  }
+}
+
 TEST(MessageStore, GetStatusesFollowRocketMQ) {
   test::temp_dir d;
   auto s = open_store(test::small_config(d.path));

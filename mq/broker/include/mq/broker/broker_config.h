@@ -48,6 +48,9 @@ struct broker_config {
   int64_t client_scan_interval = 10000;
   int64_t rebalance_lock_max_live_time = 60000;
   int32_t send_message_thread_pool_nums = 0;    // 0 = pick by flush type
+  // Ours, not Java's: run SEND processing on the io thread that read the
+  // request (the store append is short and the flush wait is a callback).
+  bool send_message_in_io_thread = true;
   int32_t pull_message_thread_pool_nums = 16;
   int32_t admin_broker_thread_pool_nums = 8;
   int32_t server_worker_threads = 2;            // io threads

@@ -57,6 +57,10 @@ class remoting_client {
 
   // The connection to `addr` (opened if needed); nullptr after shutdown.
   channel_ptr get_channel(const std::string& addr);
+  // An extra connection to the same address: slot 0 is the one above, other
+  // slots are separate TCP connections sharing this client's io threads
+  // (load generators that want many connections without a thread each).
+  channel_ptr get_channel(const std::string& addr, size_t slot);
   void close_channel(const std::string& addr);
 
   // Close every connection (pending invokes fail with errc::closed or

@@ -49,7 +49,9 @@ class remoting_server {
   remoting_server(const remoting_server&) = delete;
   remoting_server& operator=(const remoting_server&) = delete;
 
-  // Register before start(). The executor must outlive the server.
+  // Register before start(). The executor must outlive the server. A null
+  // `pool` runs the processor inline on the io thread that read the request:
+  // only for work that never blocks (it stalls every connection of that thread).
   void register_processor(int32_t code, processor_fn fn, std::shared_ptr<bounded_executor> pool);
   // Used for codes with no processor (instead of REQUEST_CODE_NOT_SUPPORTED).
   void register_default_processor(processor_fn fn, std::shared_ptr<bounded_executor> pool);

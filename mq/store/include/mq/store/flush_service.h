@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -48,6 +49,11 @@ class group_commit_service {
   enum class wait_status { flushed, timeout, io_error };
   // Block until the flushed offset reaches `offset`, or the timeout.
   wait_status wait_flushed(int64_t offset, std::chrono::milliseconds timeout);
+  // Non-blocking form of wait_flushed: `done` runs once, with the outcome,
+  // on the notifier thread (or at once on the caller's thread when the
+  // offset is already flushed or the service failed/stopped). Keep it short.
+  void wait_flushed_async(int64_t offset, std::chrono::milliseconds timeout,
+                          std::function<void(wait_status)> done);
   // Non-blocking: make sure a flush up to `offset` will happen.
   void request(int64_t offset);
 
@@ -69,6 +75,9 @@ class group_commit_service {
     int64_t offset;
     bool done = false;  // GUARDED_BY(mu_)
     std::condition_variable cv;
+    // Async waiters: called instead of signalling cv; deadline for timeouts.
+    std::function<void(wait_status)> callback;
+    std::chrono::steady_clock::time_point deadline{};
   };
   // Mark every waiter at or below flushed_ (all on failure/stop) done and
   // hand them to the notifier thread, so the flusher can start the next
@@ -81,6 +90,7 @@ class group_commit_service {
   std::condition_variable work_cv_;          // flusher waits for requests
   std::multimap<int64_t, std::shared_ptr<waiter>> waiters_;  // GUARDED_BY(mu_), by offset
   std::vector<std::shared_ptr<waiter>> to_notify_;           // GUARDED_BY(mu_)
+  size_t async_waiters_ = 0;                                 // GUARDED_BY(mu_) callbacks in waiters_
   std::condition_variable notify_cv_;
   bool notify_stop_ = false;  // GUARDED_BY(mu_)
   std::thread notify_thread_;

@@ -112,6 +112,12 @@ class message_store {
   virtual ~message_store() = default;
 
   virtual put_result put(put_request req) = 0;
+  // The same append on the caller's thread, without blocking for the flush:
+  // `done` runs once with the result -- at once under ASYNC_FLUSH (or on any
+  // error, or with wait_store_msg_ok=false), else on the group commit's
+  // notifier thread after the fdatasync covering the records (or
+  // flush_disk_timeout after syncFlushTimeout). Keep `done` short.
+  virtual void put_async(put_request req, std::function<void(put_result)> done) = 0;
 
   virtual get_result get_message(const std::string& topic, int32_t queue_id, int64_t offset, int32_t max_msgs,
                                  int64_t max_bytes, const tags_filter& filter) = 0;
