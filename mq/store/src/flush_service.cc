@@ -158,12 +158,14 @@ void group_commit_service::wait_flushed_async(int64_t offset, std::chrono::milli
 
 void group_commit_service::run() {
   std::unique_lock lock(mu_);
+  size_t last_group = 0;  // waiters the previous fdatasync released
   for (;;) {
     work_cv_.wait(lock, [&] { return stop_ || requested_ > flushed_.load(); });
     if (stop_) break;
-    // A thin group: give producers that are about to append a moment to
-    // join this fdatasync (bounded, so a lone producer waits <= 0.2 ms more).
-    if (waiters_.size() < kMinGroup) {
+    // A thin group while others are writing too: give producers that are
+    // about to append a moment to join this fdatasync (bounded: <= 0.2 ms).
+    // A lone producer (the last round released at most one) flushes at once.
+    if (waiters_.size() < kMinGroup && last_group > 1) {
       work_cv_.wait_for(lock, std::chrono::microseconds(200), [&] { return stop_ || waiters_.size() >= kMinGroup; });
       if (stop_) break;
     }
@@ -181,7 +183,9 @@ void group_commit_service::run() {
       break;
     }
     flushed_.store(log_.flushed_where());
+    size_t before = waiters_.size();
     release_waiters(false);
+    last_group = before - waiters_.size();
   }
   bool final_flush = final_flush_;
   if (final_flush && !failed_.load()) {
