@@ -24,44 +24,6 @@ int64_t steady_ms() {
       .count();
 }
 
-// ---- header_reader --------------------------------------------------------------
-
-std::string header_reader::str(const char* k) {
-  const std::string* v = cmd.field(k);
-  if (!v) {
-    if (missing.empty()) missing = k;
-    return {};
-  }
-  return *v;
-}
-
-int64_t header_reader::num(const char* k) {
-  auto v = cmd.field_int(k);
-  if (!v) {
-    if (missing.empty()) missing = k;
-    return 0;
-  }
-  return *v;
-}
-
-std::optional<int64_t> header_reader::opt_num(const char* k) {
-  if (!cmd.field(k)) return std::nullopt;
-  auto v = cmd.field_int(k);
-  if (!v && missing.empty()) missing = k;
-  return v;
-}
-
-bool header_reader::flag(const char* k, bool fallback) {
-  const std::string* v = cmd.field(k);
-  if (!v) return fallback;
-  return *v == "true" || *v == "TRUE" || *v == "True";
-}
-
-response header_reader::error() const {
-  if (missing.empty()) return std::nullopt;
-  return reply(cmd, rc::SYSTEM_ERROR, "the custom field <" + missing + "> is null or malformed");
-}
-
 // ---- impl lifecycle -------------------------------------------------------------
 
 broker_controller::impl::impl(broker_config c) : cfg(std::move(c)) {

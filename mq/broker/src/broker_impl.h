@@ -21,6 +21,7 @@
 #include "mq/remoting/channel.h"
 #include "mq/remoting/client.h"
 #include "mq/remoting/executor.h"
+#include "mq/remoting/header_reader.h"
 #include "mq/remoting/server.h"
 #include "mq/store/message_store.h"
 #include "pull_hold_service.h"
@@ -41,17 +42,7 @@ inline remoting_command reply(const remoting_command& r, int32_t code,
   return remoting_command::response_to(r, code, std::move(remark));
 }
 
-// Required header fields; the first missing or malformed one answers
-// SYSTEM_ERROR naming it (as Java's decodeCommandCustomHeader does).
-struct header_reader {
-  const remoting_command& cmd;
-  std::string missing;
-  std::string str(const char* k);
-  int64_t num(const char* k);
-  std::optional<int64_t> opt_num(const char* k);
-  bool flag(const char* k, bool fallback = false);
-  response error() const;
-};
+using remoting::header_reader;
 
 // The values UPDATE_BROKER_CONFIG may change while running.
 struct runtime_config {

@@ -2,9 +2,8 @@
 
 #include <cstdlib>
 
+#include "json_file.h"
 #include "log.h"
-#include "mq/common/config_file.h"
-#include "mq/remoting/json.h"
 
 namespace mq::broker {
 
@@ -15,10 +14,8 @@ std::string key_of(const std::string& topic, const std::string& group) { return 
 consumer_offset_manager::consumer_offset_manager(std::string path) : path_(std::move(path)) {}
 
 bool consumer_offset_manager::load(std::string* error) {
-  if (path_.empty()) return true;
-  auto text = read_config_file(path_, [](const std::string& s) { return remoting::parse_lenient(s).has_value(); });
-  if (!text) return true;
-  auto j = remoting::parse_lenient(*text);
+  auto j = load_json_file(path_);
+  if (!j) return true;
   auto t = j->find("offsetTable");
   if (t == j->end() || !t->is_object()) return true;
   std::lock_guard lock(mu_);
@@ -53,16 +50,14 @@ nlohmann::json consumer_offset_manager::to_json_locked() const {
 
 void consumer_offset_manager::persist() {
   if (path_.empty()) return;
-  std::string text;
+  nlohmann::json j;
   {
     std::lock_guard lock(mu_);
     if (!dirty_) return;
     dirty_ = false;
-    text = to_json_locked().dump(1, '\t');
+    j = to_json_locked();
   }
-  std::string err;
-  if (!write_file_atomic(path_, text, &err)) {
-    log()->error("cannot persist {}: {}", path_, err);
+  if (!persist_json_file(path_, j)) {
     std::lock_guard lock(mu_);
     dirty_ = true;
   }

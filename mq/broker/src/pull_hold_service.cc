@@ -58,16 +58,20 @@ void pull_hold_service::hold(const std::string& topic, int32_t queue_id, held_pu
 void pull_hold_service::notify_arrival(const std::string& topic, int32_t queue_id, int64_t queue_offset,
                                        int64_t tags_code) {
   if (count_.load(std::memory_order_relaxed) == 0) return;
+  wake_if(key_of(topic, queue_id), [&](const held_pull& p) {
+    return queue_offset + 1 > p.offset && (!p.filter || p.filter->matches_tags_code(tags_code));
+  });
+}
+
+void pull_hold_service::wake_if(const std::string& key, const std::function<bool(const held_pull&)>& pred) {
   std::vector<held_pull> wake;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(key_of(topic, queue_id));
+    auto it = held_.find(key);
     if (it == held_.end()) return;
     auto& v = it->second;
     for (size_t i = 0; i < v.size();) {
-      bool newer = queue_offset + 1 > v[i].offset;
-      bool match = !v[i].filter || v[i].filter->matches_tags_code(tags_code);
-      if (newer && match) {
+      if (pred(v[i])) {
         wake.push_back(std::move(v[i]));
         v[i] = std::move(v.back());
         v.pop_back();
@@ -105,25 +109,7 @@ void pull_hold_service::check_all() {
   for (auto& [topic, q] : keys) {
     int64_t max = max_offset_(topic, q);
     int64_t now = steady_ms();
-    std::vector<held_pull> wake;
-    {
-      std::lock_guard lock(mu_);
-      auto it = held_.find(key_of(topic, q));
-      if (it == held_.end()) continue;
-      auto& v = it->second;
-      for (size_t i = 0; i < v.size();) {
-        if (max > v[i].offset || now >= v[i].deadline_ms) {
-          wake.push_back(std::move(v[i]));
-          v[i] = std::move(v.back());
-          v.pop_back();
-        } else {
-          ++i;
-        }
-      }
-      if (v.empty()) held_.erase(it);
-      count_.fetch_sub(wake.size(), std::memory_order_relaxed);
-    }
-    for (auto& p : wake) rerun_(std::move(p));
+    wake_if(key_of(topic, q), [&](const held_pull& p) { return max > p.offset || now >= p.deadline_ms; });
   }
 }
 

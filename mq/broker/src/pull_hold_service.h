@@ -53,6 +53,8 @@ class pull_hold_service {
 
  private:
   static std::string key_of(const std::string& topic, int32_t queue_id);
+  // Re-run (outside the lock) the requests parked under `key` that `pred` picks.
+  void wake_if(const std::string& key, const std::function<bool(const held_pull&)>& pred);
   void check_loop();
   void check_all();
 

@@ -2,9 +2,8 @@
 
 #include <chrono>
 
+#include "json_file.h"
 #include "log.h"
-#include "mq/common/config_file.h"
-#include "mq/remoting/json.h"
 
 namespace mq::broker {
 
@@ -51,10 +50,9 @@ subscription_group_manager::subscription_group_manager(std::string path) : path_
 
 bool subscription_group_manager::load(std::string* error) {
   std::lock_guard lock(mu_);
-  if (!path_.empty()) {
-    auto text = read_config_file(path_, [](const std::string& s) { return remoting::parse_lenient(s).has_value(); });
-    if (text) {
-      auto j = remoting::parse_lenient(*text);
+  {
+    auto j = load_json_file(path_);
+    if (j) {
       if (auto t = j->find("subscriptionGroupTable"); t != j->end() && t->is_object()) {
         for (auto& [name, v] : t->items()) {
           auto c = subscription_group_config::from_json(v);
@@ -129,9 +127,7 @@ void subscription_group_manager::persist_locked() {
   if (path_.empty()) return;
   nlohmann::json t = nlohmann::json::object();
   for (auto& [n, c] : groups_) t[n] = c.to_json();
-  nlohmann::json j{{"dataVersion", version_.to_json()}, {"subscriptionGroupTable", std::move(t)}};
-  std::string err;
-  if (!write_file_atomic(path_, j.dump(1, '\t'), &err)) log()->error("cannot persist {}: {}", path_, err);
+  persist_json_file(path_, {{"dataVersion", version_.to_json()}, {"subscriptionGroupTable", std::move(t)}});
 }
 
 }  // namespace mq::broker

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "json_file.h"
 #include "log.h"
-#include "mq/common/config_file.h"
 #include "mq/common/message_const.h"
-#include "mq/remoting/json.h"
 
 namespace mq::broker {
 
@@ -88,10 +87,9 @@ topic_config_manager::topic_config_manager(std::string path, std::string cluster
 bool topic_config_manager::load(bool auto_create_topic_enable, int32_t default_topic_queue_nums,
                                 bool cluster_topic_enable, bool broker_topic_enable, std::string* error) {
   std::lock_guard lock(mu_);
-  if (!path_.empty()) {
-    auto text = read_config_file(path_, [](const std::string& s) { return remoting::parse_lenient(s).has_value(); });
-    if (text) {
-      auto j = remoting::parse_lenient(*text);
+  {
+    auto j = load_json_file(path_);
+    if (j) {
       auto table = j->find("topicConfigTable");
       if (table != j->end() && table->is_object()) {
         for (auto& [name, v] : table->items()) {
@@ -237,9 +235,7 @@ void topic_config_manager::persist_locked() {
   if (path_.empty()) return;
   nlohmann::json table = nlohmann::json::object();
   for (auto& [name, tc] : topics_) table[name] = tc.to_json();
-  nlohmann::json j{{"dataVersion", version_.to_json()}, {"topicConfigTable", std::move(table)}};
-  std::string err;
-  if (!write_file_atomic(path_, j.dump(1, '\t'), &err)) log()->error("cannot persist {}: {}", path_, err);
+  persist_json_file(path_, {{"dataVersion", version_.to_json()}, {"topicConfigTable", std::move(table)}});
 }
 
 }  // namespace mq::broker

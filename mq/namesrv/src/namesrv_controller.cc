@@ -6,6 +6,7 @@
 #include "mq/common/config.h"
 #include "mq/common/config_file.h"
 #include "mq/common/crc.h"
+#include "mq/remoting/header_reader.h"
 #include "mq/remoting/json.h"
 #include "mq/remoting/server.h"
 
@@ -27,31 +28,7 @@ remoting_command reply(const remoting_command& r, int32_t code, std::optional<st
   return remoting_command::response_to(r, code, std::move(remark));
 }
 
-// Required header fields; a missing one answers SYSTEM_ERROR naming it.
-struct fields {
-  const remoting_command& cmd;
-  std::string missing;
-  std::string str(const char* k) {
-    const std::string* v = cmd.field(k);
-    if (!v) {
-      if (missing.empty()) missing = k;
-      return {};
-    }
-    return *v;
-  }
-  int64_t num(const char* k) {
-    auto v = cmd.field_int(k);
-    if (!v) {
-      if (missing.empty()) missing = k;
-      return 0;
-    }
-    return *v;
-  }
-  std::optional<remoting_command> error() const {
-    if (missing.empty()) return std::nullopt;
-    return reply(cmd, rc::SYSTEM_ERROR, "the custom field <" + missing + "> is null or malformed");
-  }
-};
+using fields = remoting::header_reader;
 
 std::string topic_list_json(const std::vector<std::string>& topics) {
   return remoting::to_json(nlohmann::json{{"topicList", topics}});

@@ -5,6 +5,7 @@
 #include <future>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -350,7 +351,10 @@ bool connection::enqueue(std::string frame, bool is_response) {
     log()->warn("{}: write queue to {} full ({} bytes); dropping a frame", opts_.owner, remote_, before);
     return false;
   }
-  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+  // dispatch, not post: a response produced on this connection's own strand
+  // (inline processors) is queued and its write started right here, without
+  // a trip through the scheduler; from any other thread it is a post.
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
     if (self->state_.load() == state::closed) {
       self->write_bytes_.fetch_sub(f.size());
       return;
