@@ -33,7 +33,7 @@ std::string mq_keyed_table(const std::vector<std::pair<message_queue, nlohmann::
 double disk_ratio(const std::string& path) {
   struct statvfs st {};
   if (::statvfs(path.c_str(), &st) != 0 || st.f_blocks == 0) return -1;
-  return 1.0 - static_cast<double>(st.f_bavail) / static_cast<double>(st.f_blocks);
+  return 1.0 - static_cast<double>(st.f_bfree) / static_cast<double>(st.f_blocks);  // as Java's UtilAll
 }
 
 }  // namespace

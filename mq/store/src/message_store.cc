@@ -107,7 +107,12 @@ std::string_view find_property(std::string_view props, std::string_view key) {
 int disk_used_percent(const std::string& path) {
   struct statvfs st {};
   if (::statvfs(path.c_str(), &st) != 0 || st.f_blocks == 0) return 0;
-  double used = 1.0 - static_cast<double>(st.f_bavail) / static_cast<double>(st.f_blocks);
+  // Java's UtilAll.getDiskPartitionSpaceUsedPercent: (total - free) / total
+  // with File.getFreeSpace = f_bfree. Not f_bavail: on file systems where
+  // much of the space is unavailable to us (quotas, overlay, reserved
+  // blocks) that would count it as used and trigger space-pressure
+  // deletion of young commit-log files.
+  double used = 1.0 - static_cast<double>(st.f_bfree) / static_cast<double>(st.f_blocks);
   return static_cast<int>(used * 100.0);
 }
 
