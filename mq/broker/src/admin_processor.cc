@@ -132,42 +132,31 @@ void broker_controller::impl::register_admin_processors() {
     return resp;
   });
 
-  // ---- queue offsets and times
-  auto topic_queue = [](header_reader& f) {
-    return std::pair{f.str("topic"), static_cast<int32_t>(f.num("queueId"))};
+  // ---- queue offsets and times: topic + queueId (+ `extra` field) -> one value
+  auto queue_query = [this, &on](int32_t code, const char* result_key, const char* extra,
+                                 std::function<int64_t(const std::string&, int32_t, int64_t)> value) {
+    on(code, [result_key, extra, value](const channel_ptr&, remoting_command& r) -> response {
+      header_reader f{r, {}};
+      std::string topic = f.str("topic");
+      auto q = static_cast<int32_t>(f.num("queueId"));
+      int64_t arg = extra ? f.num(extra) : 0;
+      if (auto e = f.error()) return e;
+      auto resp = reply(r, rc::SUCCESS);
+      resp.set(result_key, value(topic, q, arg));
+      return resp;
+    });
   };
-  on(req::GET_MAX_OFFSET, [this, topic_queue](const channel_ptr&, remoting_command& r) -> response {
-    header_reader f{r, {}};
-    auto [topic, q] = topic_queue(f);
-    if (auto e = f.error()) return e;
-    auto resp = reply(r, rc::SUCCESS);
-    resp.set("offset", std::max<int64_t>(0, store->max_offset_in_queue(topic, q)));
-    return resp;
+  queue_query(req::GET_MAX_OFFSET, "offset", nullptr, [this](const std::string& t, int32_t q, int64_t) {
+    return std::max<int64_t>(0, store->max_offset_in_queue(t, q));
   });
-  on(req::GET_MIN_OFFSET, [this, topic_queue](const channel_ptr&, remoting_command& r) -> response {
-    header_reader f{r, {}};
-    auto [topic, q] = topic_queue(f);
-    if (auto e = f.error()) return e;
-    auto resp = reply(r, rc::SUCCESS);
-    resp.set("offset", std::max<int64_t>(0, store->min_offset_in_queue(topic, q)));
-    return resp;
+  queue_query(req::GET_MIN_OFFSET, "offset", nullptr, [this](const std::string& t, int32_t q, int64_t) {
+    return std::max<int64_t>(0, store->min_offset_in_queue(t, q));
   });
-  on(req::SEARCH_OFFSET_BY_TIMESTAMP, [this, topic_queue](const channel_ptr&, remoting_command& r) -> response {
-    header_reader f{r, {}};
-    auto [topic, q] = topic_queue(f);
-    int64_t ts = f.num("timestamp");
-    if (auto e = f.error()) return e;
-    auto resp = reply(r, rc::SUCCESS);
-    resp.set("offset", std::max<int64_t>(0, store->offset_by_time(topic, q, ts)));
-    return resp;
+  queue_query(req::SEARCH_OFFSET_BY_TIMESTAMP, "offset", "timestamp", [this](const std::string& t, int32_t q, int64_t ts) {
+    return std::max<int64_t>(0, store->offset_by_time(t, q, ts));
   });
-  on(req::GET_EARLIEST_MSG_STORETIME, [this, topic_queue](const channel_ptr&, remoting_command& r) -> response {
-    header_reader f{r, {}};
-    auto [topic, q] = topic_queue(f);
-    if (auto e = f.error()) return e;
-    auto resp = reply(r, rc::SUCCESS);
-    resp.set("timestamp", store->store_time_at(topic, q, store->min_offset_in_queue(topic, q)));
-    return resp;
+  queue_query(req::GET_EARLIEST_MSG_STORETIME, "timestamp", nullptr, [this](const std::string& t, int32_t q, int64_t) {
+    return store->store_time_at(t, q, store->min_offset_in_queue(t, q));
   });
 
   // ---- message queries

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "broker_impl.h"
+#include "clock.h"
 #include "log.h"
 #include "mq/common/crc.h"
 #include "mq/common/message_const.h"
@@ -14,15 +15,7 @@ namespace mq::broker {
 namespace req = remoting::request_code;
 namespace rc = remoting::response_code;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // ---- impl lifecycle -------------------------------------------------------------
 

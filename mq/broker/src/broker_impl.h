@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "client_manager.h"
+#include "clock.h"
 #include "consumer_offset_manager.h"
 #include "mq/broker/broker_controller.h"
 #include "mq/common/message.h"
@@ -34,8 +35,6 @@ using remoting::channel_ptr;
 using remoting::remoting_command;
 using response = std::optional<remoting_command>;
 
-int64_t now_ms();     // wall clock
-int64_t steady_ms();  // monotonic
 
 inline remoting_command reply(const remoting_command& r, int32_t code,
                               std::optional<std::string> remark = std::nullopt) {

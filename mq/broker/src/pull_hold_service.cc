@@ -2,16 +2,10 @@
 
 #include <chrono>
 
+#include "clock.h"
 #include "log.h"
 
 namespace mq::broker {
-
-namespace {
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 pull_hold_service::pull_hold_service(rerun_fn rerun, max_offset_fn max_offset,
                                      std::chrono::milliseconds check_interval)

@@ -3,16 +3,10 @@
 #include <chrono>
 
 #include "json_file.h"
+#include "clock.h"
 #include "log.h"
 
 namespace mq::broker {
-
-namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 nlohmann::json subscription_group_config::to_json() const {
   return {{"brokerId", broker_id},

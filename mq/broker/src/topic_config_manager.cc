@@ -4,17 +4,13 @@
 #include <chrono>
 
 #include "json_file.h"
+#include "clock.h"
 #include "log.h"
 #include "mq/common/message_const.h"
 
 namespace mq::broker {
 
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 template <class T>
 bool read_field(const nlohmann::json& j, const char* key, T& out) {
