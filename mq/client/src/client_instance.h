@@ -22,7 +22,7 @@
 #include "mq/client/client_options.h"
 #include "mq/common/result.h"
 #include "mq/remoting/client.h"
-#include "route.h"
+#include "mq/client/topic_route.h"
 #include "timer.h"
 
 namespace mq::client {

@@ -1,4 +1,4 @@
-#include "route.h"
+#include "mq/client/topic_route.h"
 
 #include <algorithm>
 

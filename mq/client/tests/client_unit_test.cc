@@ -18,7 +18,7 @@
 #include "offset_store.h"
 #include "process_queue.h"
 #include "producer_impl.h"
-#include "route.h"
+#include "mq/client/topic_route.h"
 #include "timer.h"
 
 namespace mq::client {
