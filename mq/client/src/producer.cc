@@ -43,6 +43,14 @@ bool retryable_code(int32_t code) {
   }
 }
 
+namespace {
+// One UNIQ_KEY generator per process (message_id.h).
+std::string next_uniq_key() {
+  static unique_id_generator ids;
+  return ids.next();
+}
+}  // namespace
+
 // ---- latency fault tolerance ------------------------------------------------
 
 milliseconds latency_fault_tolerance::not_available_duration(milliseconds latency) {
@@ -95,11 +103,10 @@ status producer::impl::validate(const message& m) const {
 
 result<prepared_message> producer::impl::prepare(const message& m, std::string* uniq_key) {
   if (auto st = validate(m); !st.ok()) return st;
-  static unique_id_generator ids;
   prepared_message p;
   p.msg = m;
   if (!p.msg.property(property_uniq_client_message_id_keyidx))
-    p.msg.put_property(std::string(property_uniq_client_message_id_keyidx), ids.next());
+    p.msg.put_property(std::string(property_uniq_client_message_id_keyidx), next_uniq_key());
   *uniq_key = *p.msg.property(property_uniq_client_message_id_keyidx);
   p.sys_flag |= maybe_compress(p.msg, opts.compress_msg_body_over_howmuch);
   if (auto* t = p.msg.property(property_transaction_prepared); t && *t == "true")
@@ -472,7 +479,6 @@ result<send_result> producer::send_batch(const std::vector<message>& msgs) {
   std::vector<message> ready;
   ready.reserve(msgs.size());
   std::string ids;
-  static unique_id_generator gen;
   bool wait = true;
   for (auto& m : msgs) {
     if (m.topic != topic) return status::error(errc::invalid_argument, "a batch must have one topic");
@@ -483,7 +489,7 @@ result<send_result> producer::send_batch(const std::vector<message>& msgs) {
     ready.push_back(m);
     auto& r = ready.back();
     if (!r.property(property_uniq_client_message_id_keyidx))
-      r.put_property(std::string(property_uniq_client_message_id_keyidx), gen.next());
+      r.put_property(std::string(property_uniq_client_message_id_keyidx), next_uniq_key());
     if (!ids.empty()) ids += ',';
     ids += *r.property(property_uniq_client_message_id_keyidx);
     wait = wait && r.wait_store_msg_ok();

@@ -124,7 +124,7 @@ struct push_consumer::impl {
       return pull_later(pr, pull_delay_on_flow_control);
     }
     if (orderly() && clustering() && !pq.locked) return pull_later(pr, pull_delay_on_error);
-    auto sub = subscription_of(pr->mq.topic == opts.group ? pr->mq.topic : pr->mq.topic);
+    auto sub = subscription_of(pr->mq.topic);
     if (!sub) return;  // unsubscribed; rebalance drops the queue
     auto addr = inst->master_addr(pr->mq.broker_name);
     if (addr.empty()) addr = inst->any_addr(pr->mq.broker_name);
@@ -169,10 +169,7 @@ struct push_consumer::impl {
         log()->warn("group {}: offset {} of {} is illegal, moving to {}", opts.group, pr->next_offset,
                     pr->mq.to_string(), out.next_begin_offset);
         pr->next_offset = out.next_begin_offset;
-        if (pr->pq->empty()) {
-          offsets->update(pr->mq, pr->next_offset, false);
-          offsets->persist({pr->mq});
-        }
+        if (pr->pq->empty()) offsets->update(pr->mq, pr->next_offset, false);
         return pull_later(pr, milliseconds(100));
       default:
         log_pull_error(*pr, "code " + std::to_string(out.code) + " " + out.error);

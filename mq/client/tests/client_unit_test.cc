@@ -239,7 +239,11 @@ TEST(Timer, RunsInDueOrderAndRepeats) {
   });
   std::atomic<int> ticks{0};
   t.post_every(std::chrono::milliseconds(5), [&] { return ++ticks < 3; });
-  for (int i = 0; i < 200 && (ticks < 3 || order.size() < 2); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto ordered = [&] {
+    std::lock_guard lk(mu);
+    return order.size();
+  };
+  for (int i = 0; i < 200 && (ticks < 3 || ordered() < 2); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   t.stop();
   std::lock_guard lk(mu);
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
@@ -285,5 +289,23 @@ TEST(LocalOffsetStore, RoundTripAndBackup) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace
+}  // namespace mq::client
+
+namespace mq::client {
+namespace {
+// The README's example, kept compiling (start() is not called: no broker here).
+TEST(Readme, ProducerExampleCompilesAndValidates) {
+  producer p({{.namesrv_addr = "127.0.0.1:9876"}, "order_producer"});
+  EXPECT_EQ(p.options().group, "order_producer");
+  EXPECT_EQ(p.options().namesrv_addr, "127.0.0.1:9876");
+  message m;
+  m.topic = "orderTopic";
+  m.set_tags("order_cancel");
+  m.body = R"({"orderId":1})";
+  auto r = p.send(m);  // not started
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::closed);
+}
 }  // namespace
 }  // namespace mq::client
