@@ -1,0 +1,83 @@
+#include "pg_fixture.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#ifndef SHOP_SOURCE_DIR
+#error "SHOP_SOURCE_DIR must point at the repository (set by CMake)"
+#endif
+
+namespace shop::db::test {
+
+namespace {
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+void run(const std::string& cmd) {
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+}
+}  // namespace
+
+pg_server& pg_server::instance() {
+  static pg_server s;
+  return s;
+}
+
+pg_server::pg_server() {
+  char tmpl[] = "/tmp/shop_pg_test_XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);  // the postgres user must enter it when we are root
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = free_port();
+    std::string cmd = "PG_FAST=1 bash '" SHOP_SOURCE_DIR "/deploy/pg.sh' start '" + dir_ + "' " +
+                      std::to_string(port_) + " >'" + dir_ + "/start.out' 2>&1";
+    if (std::system(cmd.c_str()) == 0) return;
+  }
+  throw std::runtime_error("could not start PostgreSQL (see " + dir_ + ")");
+}
+
+pg_server::~pg_server() {
+  std::string cmd = "bash '" SHOP_SOURCE_DIR "/deploy/pg.sh' stop '" + dir_ + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::string pg_server::url(const std::string& db, const std::string& user) const {
+  return "postgresql://" + user + "@127.0.0.1:" + std::to_string(port_) + "/" + db;
+}
+
+void pg_server::psql(const std::string& sql, const std::string& db) const {
+  std::string file = dir_ + "/q" + std::to_string(::getpid()) + ".sql";
+  {
+    std::ofstream out(file);
+    out << sql;
+  }
+  run("psql -q -v ON_ERROR_STOP=1 '" + url(db) + "' -f '" + file + "' >/dev/null");
+}
+
+std::string pg_server::create_database(const std::string& prefix) {
+  std::string name = prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(next_db_++);
+  psql("CREATE DATABASE " + name);
+  return name;
+}
+
+}  // namespace shop::db::test
