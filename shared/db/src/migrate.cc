@@ -38,18 +38,23 @@ mq::result<migration_report> migrate(pool& db, const std::string& schema, const 
   });
   if (!setup.ok()) return setup;
 
+  // Versions are "<directory name>/<file name>", so a service can apply a
+  // common directory and its own without name clashes.
+  std::string prefix = std::filesystem::path(dir).lexically_normal().filename().string();
+  if (prefix.empty()) prefix = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
   migration_report report;
   for (auto& f : files) {
     std::ifstream in(f);
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string text = ss.str(), name = f.filename().string(), sum = migration_checksum(text);
+    std::string text = ss.str(), name = f.filename().string(), version = prefix + "/" + name,
+                sum = migration_checksum(text);
     auto st = db.transact([&](pqxx::work& tx) -> mq::status {
       // One migrator at a time per schema (the lock ends with the transaction).
       tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "migrate:" + schema);
       auto existing = tx.exec_params("SELECT checksum FROM " + tx.quote_name(schema) +
                                          ".schema_migrations WHERE version = $1",
-                                     name);
+                                     version);
       if (!existing.empty()) {
         if (existing[0][0].as<std::string>() != sum)
           return mq::status::error(mq::errc::corrupt, "migration " + name + " of schema " + schema +
@@ -61,7 +66,7 @@ mq::result<migration_report> migrate(pool& db, const std::string& schema, const 
       tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema));
       tx.exec(text);
       tx.exec_params("INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, checksum) VALUES ($1, $2)",
-                     name, sum);
+                     version, sum);
       report.applied.push_back(name);
       return mq::status::success();
     });

@@ -1,7 +1,8 @@
 // Schema migrations: the files `<dir>/*.sql`, applied in name order, each
 // once, each in its own transaction together with its row in
 // `<schema>.schema_migrations (version text primary key, checksum text,
-// applied_at timestamptz)`. A file already applied whose content changed
+// applied_at timestamptz)`; the version is "<dir name>/<file name>", so a
+// service applies sql/common/ and then sql/<service>/ into its schema. A file already applied whose content changed
 // is an error (never silently re-run or skipped); concurrent migrators are
 // serialized by an advisory lock on the schema name.
 #pragma once

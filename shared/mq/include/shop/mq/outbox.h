@@ -1,0 +1,70 @@
+// The transactional outbox (shop.md "Order confirm", "If the broker is
+// down, the outbox relay publishes it later"): a message is written to
+// mq_producer_temp inside the caller's business transaction, and a relay
+// thread publishes pending rows and marks them sent. At least once: a crash
+// between send and mark re-sends, and the consumers dedupe.
+//
+// Table (service schema): mq_producer_temp(id bigserial primary key,
+// group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status 0 pending /
+// 1 sent, create_time, send_time).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "mq/client/producer.h"
+#include "shop/db/pool.h"
+
+namespace shop::messaging {
+
+struct outbox_message {
+  std::string topic;
+  std::string tag;
+  std::string key;
+  std::string body;
+};
+
+// Inserts a pending row in the caller's transaction; returns its id.
+int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_message& m);
+
+struct relay_options {
+  std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500);
+  std::chrono::milliseconds retry_after_failure = std::chrono::seconds(1);
+  int batch = 100;
+};
+
+class outbox_relay {
+ public:
+  outbox_relay(db::pool& db, ::mq::client::producer& producer, relay_options opts = {});
+  ~outbox_relay();  // stop()
+  // Starts the thread; it publishes what is pending at once (rows left by
+  // a crash included).
+  void start();
+  void stop();
+  // Publish now (after a commit that enqueued something).
+  void kick();
+  // One pass: publishes up to `batch` pending rows; returns how many were
+  // sent, or an error when the broker or the database failed.
+  ::mq::result<int> publish_pending();
+  int64_t sent_total() const { return sent_.load(); }
+
+ private:
+  void run();
+  db::pool& db_;
+  ::mq::client::producer& producer_;
+  relay_options opts_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool kicked_ = false;   // GUARDED_BY(mu_)
+  bool stopping_ = false; // GUARDED_BY(mu_)
+  std::thread thread_;
+  std::atomic<int64_t> sent_{0};
+};
+
+}  // namespace shop::messaging
