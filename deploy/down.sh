@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Stops what deploy/up.sh started (SIGTERM, then waits; SIGKILL after 30 s).
+# Stops what deploy/up.sh started, by recorded PIDs: the services first, then
+# the broker (it flushes and unregisters), the name server, and PostgreSQL.
+# SIGTERM, then SIGKILL after 30 s.
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN_DIR="${RUN_DIR:-$ROOT/run}"
-# Services first, then the broker (it flushes and unregisters), then the name server.
-ordered=()
-for pidf in "$RUN_DIR"/*.pid; do
-  case "$(basename "$pidf")" in mqbroker.pid|mqnamesrv.pid) ;; *) ordered+=("$pidf") ;; esac
-done
-ordered+=("$RUN_DIR/mqbroker.pid" "$RUN_DIR/mqnamesrv.pid")
-for pidf in "${ordered[@]}"; do
-  [ -e "$pidf" ] || continue
+source "$(dirname "$0")/lib.sh"
+
+stop_pid() {
+  local pidf="$1" name pid
+  [ -e "$pidf" ] || return 0
   name="$(basename "$pidf" .pid)"; pid="$(cat "$pidf")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
@@ -18,4 +15,11 @@ for pidf in "${ordered[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; echo "down.sh: $name killed"; else echo "down.sh: $name stopped"; fi
   fi
   rm -f "$pidf"
-done
+}
+
+for svc in pay order user coupon goods; do stop_pid "$VAR_DIR/run/$svc.pid"; done
+stop_pid "$VAR_DIR/run/mqbroker.pid"
+stop_pid "$VAR_DIR/run/mqnamesrv.pid"
+if [ -d "$VAR_DIR/pg/data" ]; then
+  bash "$ROOT/deploy/pg.sh" stop "$VAR_DIR/pg" && echo "down.sh: postgresql stopped"
+fi

@@ -1,29 +1,53 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts the main job under ./run/.
-# The goal is the whole shop (private PostgreSQL, name server, broker, five
-# services). Today this starts every server that exists -- the name server and
-# the broker -- and says plainly what is not there yet (docs/status.md).
+# Installs what is missing, builds (Release), and starts the whole shop under
+# ./var/: a private PostgreSQL cluster, the name server, the broker and the
+# shop services; waits until every service's /healthz answers, then prints
+# where to send requests. Idempotent: a second run reuses what is there and
+# starts only what is not running.
 #
 #   deploy/up.sh              # install, build, start
 #   deploy/up.sh --no-build   # start what is already built
-#   deploy/down.sh            # stop it again
+#   deploy/up.sh --clean      # stop everything and wipe var/ first
+#   deploy/down.sh            # stop it again;  deploy/status.sh  # what runs
 #
-# Environment: RUN_DIR (default ./run), NAMESRV_PORT (default 9876),
-# BROKER_PORT (default 10911). The broker's config is $RUN_DIR/broker/broker.conf,
-# written on first start and then yours to edit (RocketMQ's broker.conf keys).
+# Environment (defaults): VAR_DIR (./var), BUILD_DIR (./build-release),
+# PG_PORT (first free port from 55432; remembered in var/pg/port),
+# NAMESRV_PORT (9876), BROKER_PORT (10911), ORDER_PORT (8080), PAY_PORT (9090),
+# GOODS_PORT (8081), COUPON_PORT (8082), USER_PORT (8083).
+# Nothing is written outside the repository except installed packages.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-RUN_DIR="${RUN_DIR:-$ROOT/run}"
-NAMESRV_PORT="${NAMESRV_PORT:-9876}"
-BROKER_PORT="${BROKER_PORT:-10911}"
-if [ "${1:-}" != "--no-build" ]; then
+build_it=1
+for a in "$@"; do
+  case "$a" in
+    --no-build) build_it=0 ;;
+    --clean) bash "$ROOT/deploy/down.sh" || true; rm -rf "$VAR_DIR"; echo "up.sh: wiped $VAR_DIR" ;;
+    *) echo "usage: $0 [--clean] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$build_it" = 1 ]; then
   bash "$ROOT/deploy/install-deps.sh"
-  build "$ROOT/build"
+  build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMQ_BUILD_TESTS=OFF -DMQ_BUILD_BENCH=OFF
 fi
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/namesrv" "$RUN_DIR/broker"
-if [ ! -f "$RUN_DIR/broker/broker.conf" ]; then
-  cat >"$RUN_DIR/broker/broker.conf" <<CONF
+mkdir -p "$VAR_DIR/log" "$VAR_DIR/run" "$VAR_DIR/conf" "$VAR_DIR/namesrv" "$VAR_DIR/broker"
+
+# ---- PostgreSQL ---------------------------------------------------------------
+pg_port="${PG_PORT:-}"
+[ -z "$pg_port" ] && [ -f "$VAR_DIR/pg/port" ] && pg_port="$(cat "$VAR_DIR/pg/port")"
+[ -z "$pg_port" ] && pg_port="$(free_port 55432)"
+bash "$ROOT/deploy/pg.sh" start "$VAR_DIR/pg" "$pg_port"
+PG_SUPER="postgresql://postgres@127.0.0.1:$pg_port"
+if [ "$(psql -tAq "$PG_SUPER/postgres" -c "SELECT 1 FROM pg_database WHERE datname = 'shop'")" != 1 ]; then
+  psql -q "$PG_SUPER/postgres" -c "CREATE DATABASE shop"
+fi
+psql -q -v ON_ERROR_STOP=1 "$PG_SUPER/shop" -f "$ROOT/sql/bootstrap.sql" 2>&1 | grep -v NOTICE || true
+echo "up.sh: PostgreSQL on 127.0.0.1:$pg_port (data $VAR_DIR/pg/data), database shop"
+
+# ---- name server and broker -------------------------------------------------------
+if [ ! -f "$VAR_DIR/broker/broker.conf" ]; then
+  cat >"$VAR_DIR/broker/broker.conf" <<CONF
 # Written by deploy/up.sh on first start; RocketMQ 4.x broker.conf keys.
 brokerClusterName=DefaultCluster
 brokerName=broker-a
@@ -32,7 +56,7 @@ brokerRole=ASYNC_MASTER
 flushDiskType=ASYNC_FLUSH
 brokerIP1=127.0.0.1
 listenPort=$BROKER_PORT
-storePathRootDir=$RUN_DIR/broker/store
+storePathRootDir=$VAR_DIR/broker/store
 # 128 MiB commit-log files keep a development machine's disk use small
 # (RocketMQ's default is 1 GiB).
 mappedFileSizeCommitLog=134217728
@@ -42,43 +66,48 @@ deleteWhen=04
 fileReservedTime=48
 CONF
 fi
+start_proc mqnamesrv "boot success" "$BUILD_DIR/mq/apps/mqnamesrv" \
+  "listenPort=$NAMESRV_PORT" "kvConfigPath=$VAR_DIR/namesrv/kvConfig.json"
+start_proc mqbroker "boot success" "$BUILD_DIR/mq/apps/mqbroker" \
+  -n "127.0.0.1:$NAMESRV_PORT" -c "$VAR_DIR/broker/broker.conf"
 
-# start_proc NAME READY_TEXT CMD...: start once, wait until its log says READY_TEXT.
-start_proc() {
-  local name="$1" ready="$2"; shift 2
-  local pidf="$RUN_DIR/$name.pid" logf="$RUN_DIR/logs/$name.log"
-  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-    echo "up.sh: $name already running (pid $(cat "$pidf"))"
-    return 0
+# ---- services -----------------------------------------------------------------------
+started=(); missing=()
+for svc in $SERVICES; do
+  bin="$BUILD_DIR/services/$svc/shop-$svc"
+  if [ ! -x "$bin" ]; then missing+=("$svc"); continue; fi
+  conf="$VAR_DIR/conf/$svc.conf"
+  if [ ! -f "$conf" ]; then
+    write_service_conf "$svc" "$pg_port" >"$conf"
   fi
-  nohup "$@" >"$logf" 2>&1 &
-  echo $! >"$pidf"
-  for _ in $(seq 100); do
-    if grep -q "$ready" "$logf" 2>/dev/null; then
-      echo "up.sh: $name started (pid $(cat "$pidf")), log $logf"
-      return 0
-    fi
-    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "up.sh: $name failed to start; last log lines:" >&2
-  tail -n 20 "$logf" >&2 || true
-  rm -f "$pidf"
-  return 1
-}
+  start_proc "$svc" "listening on" "$bin" -c "$conf"
+  started+=("$svc")
+done
+for svc in "${started[@]}"; do
+  wait_healthy "$svc" "$(service_port "$svc")"
+done
+# Demo data once the services have created their tables.
+if [ ${#missing[@]} -eq 0 ]; then
+  psql -q -v ON_ERROR_STOP=1 "$PG_SUPER/shop" -f "$ROOT/sql/demo/001_demo.sql"
+fi
 
-start_proc mqnamesrv "boot success" "$ROOT/build/mq/apps/mqnamesrv" \
-  "listenPort=$NAMESRV_PORT" "kvConfigPath=$RUN_DIR/namesrv/kvConfig.json"
+echo
+echo "Running (logs in $VAR_DIR/log, pids in $VAR_DIR/run):"
+echo "  postgresql   127.0.0.1:$pg_port   database shop"
+echo "  name server  127.0.0.1:$NAMESRV_PORT  (RocketMQ 4.x clients: namesrvAddr)"
+echo "  broker       127.0.0.1:$BROKER_PORT"
+for svc in "${started[@]}"; do printf '  %-12s http://127.0.0.1:%s\n' "$svc" "$(service_port "$svc")"; done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo
+  echo "Not built yet (see docs/status.md): ${missing[*]}"
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  cat <<MSG
 
-start_proc mqbroker "boot success" "$ROOT/build/mq/apps/mqbroker" \
-  -n "127.0.0.1:$NAMESRV_PORT" -c "$RUN_DIR/broker/broker.conf"
-
-cat <<MSG
-
-Running:
-  name server   127.0.0.1:$NAMESRV_PORT   (RocketMQ 4.x remoting protocol; point clients' namesrvAddr here)
-  broker        127.0.0.1:$BROKER_PORT  (broker-a, store $RUN_DIR/broker/store)
-
-Not there yet (see docs/status.md): the shop's PostgreSQL and its five HTTP
-services. Stop with: deploy/down.sh
+Try an order (alice buys two books with a coupon and 20.00 of her balance):
+  curl -s -X POST http://127.0.0.1:$ORDER_PORT/order/confirm -H 'Content-Type: application/json' \\
+    -d '{"goodsId":"2001","userId":"1001","goodsNumber":2,"goodsPrice":"89.00","shippingFee":"0.00","orderAmount":"178.00","couponId":"3001","moneyPaid":"20.00","address":"1 Main St","consignee":"Alice"}'
 MSG
+fi
+echo
+echo "Stop with: deploy/down.sh   (status: deploy/status.sh)"
