@@ -614,14 +614,23 @@ status push_consumer::start() {
     d.offsets = make_local_offset_store(o.offset_store_dir, ip + "@" + (o.instance_name.empty() ? "DEFAULT" : o.instance_name),
                                         o.group);
   }
-  if (auto st = d.offsets->load(); !st.ok()) return st;
+  // A start that fails before the consumer runs can be tried again later
+  // (a service starting while the broker is away).
+  auto abort_start = [&d](mq::status st) {
+    if (d.inner_producer) d.inner_producer->shutdown();
+    d.inner_producer.reset();
+    d.offsets.reset();
+    d.started = false;
+    return st;
+  };
+  if (auto st = d.offsets->load(); !st.ok()) return abort_start(st);
 
   producer_options po;
   static_cast<client_options&>(po) = o;
   po.instance_name = "";
   po.group = "CLIENT_INNER_PRODUCER";
   d.inner_producer = std::make_unique<producer>(po);
-  if (auto st = d.inner_producer->start(); !st.ok()) return st;
+  if (auto st = d.inner_producer->start(); !st.ok()) return abort_start(st);
 
   // Routes first (the heartbeat goes to the brokers in them).
   bool any_route = false;
@@ -632,7 +641,8 @@ status push_consumer::start() {
       any_route = true;
     } else {
       last = r.error();
-      if (last.code != errc::not_found) return status::error(last.code, "cannot reach a name server: " + last.message);
+      if (last.code != errc::not_found)
+        return abort_start(status::error(last.code, "cannot reach a name server: " + last.message));
       log()->warn("group {}: topic {} has no route yet: {}", o.group, s.topic, last.message);
     }
   }

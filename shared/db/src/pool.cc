@@ -31,6 +31,18 @@ pool::lease::~lease() {
 mq::status pool::db_error(const std::exception& e) {
   std::string state;
   if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) state = s->sqlstate();
+  // libpqxx 6.4 leaves sqlstate() empty for some classes it throws; the class says it.
+  if (state.empty()) {
+    if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) state = "42501";
+    else if (dynamic_cast<const pqxx::unique_violation*>(&e)) state = "23505";
+    else if (dynamic_cast<const pqxx::check_violation*>(&e)) state = "23514";
+    else if (dynamic_cast<const pqxx::foreign_key_violation*>(&e)) state = "23503";
+    else if (dynamic_cast<const pqxx::not_null_violation*>(&e)) state = "23502";
+    else if (dynamic_cast<const pqxx::undefined_table*>(&e)) state = "42P01";
+    else if (dynamic_cast<const pqxx::syntax_error*>(&e)) state = "42601";
+    else if (dynamic_cast<const pqxx::serialization_failure*>(&e)) state = "40001";
+    else if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) state = "40P01";
+  }
   std::string what = e.what();
   while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
   return mq::status::error(mq::errc::io_error, (state.empty() ? "" : "[" + state + "] ") + what);

@@ -80,4 +80,11 @@ std::string pg_server::create_database(const std::string& prefix) {
   return name;
 }
 
+void pg_server::bootstrap_shop() {
+  if (shop_ready_) return;
+  psql("CREATE DATABASE shop");
+  run("psql -q -v ON_ERROR_STOP=1 '" + url("shop") + "' -f '" SHOP_SOURCE_DIR "/sql/bootstrap.sql' >/dev/null 2>&1");
+  shop_ready_ = true;
+}
+
 }  // namespace shop::db::test

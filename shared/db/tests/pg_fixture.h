@@ -18,6 +18,11 @@ class pg_server {
   void psql(const std::string& sql, const std::string& db = "postgres") const;
   // A fresh database (unique name starting with `prefix`).
   std::string create_database(const std::string& prefix);
+  // The shop database as deploy/up.sh makes it: database `shop`, the roles
+  // and schemas of sql/bootstrap.sql (once per process).
+  void bootstrap_shop();
+  // The URL a service uses: role `role` in database `shop`.
+  std::string shop_url(const std::string& role) const { return url("shop", role); }
   ~pg_server();
 
  private:
@@ -25,6 +30,7 @@ class pg_server {
   std::string dir_;
   uint16_t port_ = 0;
   int next_db_ = 0;
+  bool shop_ready_ = false;
 };
 
 }  // namespace shop::db::test

@@ -1,0 +1,166 @@
+#include "shop/app/service.h"
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "mq/client/admin.h"
+#include "shop/app/api.h"
+#include "shop/db/migrate.h"
+#include "shop/http/server.h"
+
+namespace shop::app {
+
+mq::client::push_consumer& context::add_consumer(mq::client::consumer_options o) {
+  o.namesrv_addr = namesrv;
+  consumers.push_back(std::make_unique<mq::client::push_consumer>(std::move(o)));
+  return *consumers.back();
+}
+
+mq::client::producer& context::add_producer(mq::client::producer_options o) {
+  o.namesrv_addr = namesrv;
+  producers.push_back(std::make_unique<mq::client::producer>(std::move(o)));
+  auto st = producers.back()->start();
+  if (!st.ok()) spdlog::error("producer {} did not start: {}", producers.back()->options().group, st.message);
+  return *producers.back();
+}
+
+namespace {
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int run_service(int argc, char** argv, const service_info& info, const setup_fn& setup) {
+  http::block_stop_signals();
+  std::string conf_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "-c" || a == "--config") && i + 1 < argc) {
+      conf_path = argv[++i];
+    } else if (a == "-h" || a == "--help") {
+      std::printf("usage: %s [-c service.conf]\n(keys may be overridden by SHOP_<KEY> environment variables)\n",
+                  argv[0]);
+      return 0;
+    } else {
+      return fail("unknown argument '" + a + "' (usage: " + std::string(argv[0]) + " [-c service.conf])");
+    }
+  }
+  auto log = spdlog::stderr_color_mt(info.name);
+  spdlog::set_default_logger(log);
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] [%l] %v");
+
+  auto cfg = service_config::load(conf_path);
+  if (!cfg) return fail(info.name + ": " + cfg.error().message);
+  auto faults = fault_plan::from_env();
+  if (!faults) return fail(info.name + ": " + faults.error().message);
+  auto port = cfg->get_int("http.port", info.port, 0, 65535);
+  auto workers = cfg->get_int("http.workers", 16, 1, 1024);
+  auto pool_size = cfg->get_int("db.pool", 16, 1, 200);
+  auto worker_id = cfg->get_int("id.worker", 0, 0, id_worker::max_worker);
+  for (auto* r : {&port, &workers, &pool_size, &worker_id})
+    if (!*r) return fail(info.name + ": " + r->error().message);
+  std::string url = cfg->get("db.url", "");
+  if (url.empty()) return fail(info.name + ": db.url is required");
+  std::string schema = cfg->get("db.schema", info.schema);
+  std::string sql_dir = cfg->get("sql.dir", "sql");
+  std::string namesrv = cfg->get("mq.namesrv", "127.0.0.1:9876");
+  std::string bind = cfg->get("http.bind", "127.0.0.1");
+  log->info("{} starting with configuration:\n{}", info.name, cfg->dump_masked());
+  if (!faults->empty()) log->warn("FAULT PLAN ACTIVE (tests only): {}", faults->describe());
+
+  auto ids = id_worker::make(*worker_id);
+  if (!ids) return fail(info.name + ": " + ids.error().message);
+
+  db::pool db({.url = url, .schema = schema, .size = static_cast<size_t>(*pool_size), .application_name = info.name});
+  mq::status opened;
+  for (int i = 0; i < 60; ++i) {
+    opened = db.open();
+    if (opened.ok()) break;
+    if (i == 0) log->warn("database not reachable yet ({}); retrying for 30 s", opened.message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (!opened.ok()) return fail(info.name + ": cannot open the database: " + opened.message);
+  for (auto dir : {sql_dir + "/common", sql_dir + "/" + schema}) {
+    auto m = db::migrate(db, schema, dir);
+    if (!m) return fail(info.name + ": " + m.error().message);
+  }
+
+  http::router routes;
+  context ctx(info.name, *cfg, db, *faults, routes, **ids, namesrv);
+  if (auto st = setup(ctx); !st.ok()) return fail(info.name + ": setup failed: " + st.message);
+
+  http::server_options so;
+  so.service = info.name;
+  so.bind_address = bind;
+  so.port = static_cast<uint16_t>(*port);
+  so.worker_threads = static_cast<size_t>(*workers);
+  http::server server(so, std::move(routes));
+  server.set_error_body([](int status, const std::string& message) {
+    shop_code c = status == 404   ? shop_code::SHOP_NOT_FOUND
+                  : status == 405 ? shop_code::SHOP_METHOD_NOT_ALLOWED
+                  : status == 413 ? shop_code::SHOP_BODY_TOO_LARGE
+                  : status == 503 ? shop_code::SHOP_SERVICE_BUSY
+                  : status == 400 || status == 431 ? shop_code::SHOP_REQUEST_PARAMETER_VALID
+                                                   : shop_code::SHOP_INTERNAL_ERROR;
+    return result_json(c, nullptr, message);
+  });
+  server.add_ready_check("db", [&db] { return db.ping(); });
+  mq::client::client_options ao;
+  ao.namesrv_addr = namesrv;
+  ao.request_timeout = std::chrono::milliseconds(1000);
+  mq::client::admin_client admin(ao);
+  (void)admin.start();
+  server.add_ready_check("broker", [&admin] {
+    auto c = admin.cluster();
+    return c && !c->brokers.empty();
+  });
+  server.metrics().add_gauge("db_pool_connections", "database connections by state", [&db] {
+    return std::vector<http::metrics::sample>{{{{"state", "in_use"}}, static_cast<double>(db.in_use())},
+                                              {{{"state", "max"}}, static_cast<double>(db.size())}};
+  });
+  std::string err;
+  if (!server.start(&err)) return fail(info.name + ": " + err);
+
+  // Consumers: started now, or retried in the background while the broker is away.
+  std::atomic<bool> stopping{false};
+  std::thread starter([&] {
+    std::vector<bool> up(ctx.consumers.size(), false);
+    while (!stopping) {
+      bool all = true;
+      for (size_t i = 0; i < ctx.consumers.size(); ++i) {
+        if (up[i]) continue;
+        auto st = ctx.consumers[i]->start();
+        if (st.ok()) {
+          up[i] = true;
+        } else {
+          all = false;
+          log->warn("consumer {} not started yet: {}", i, st.message);
+          // A failed start leaves the object unusable: make a fresh one next time.
+        }
+      }
+      if (all) return;
+      for (int k = 0; k < 20 && !stopping; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  int sig = http::wait_for_stop_signal();
+  log->info("{} stopping (signal {})", info.name, sig);
+  stopping = true;
+  server.stop();
+  starter.join();
+  for (auto& c : ctx.consumers) c->shutdown();
+  for (auto it = ctx.stop_hooks.rbegin(); it != ctx.stop_hooks.rend(); ++it) (*it)();
+  for (auto& p : ctx.producers) p->shutdown();
+  admin.shutdown();
+  log->info("{} stopped", info.name);
+  return 0;
+}
+
+}  // namespace shop::app
