@@ -2,6 +2,7 @@
 CREATE TABLE trade_pay (
   pay_id      bigint        PRIMARY KEY,
   order_id    bigint        NOT NULL,
+  user_id     bigint        NOT NULL,  -- the order's user (carried in the paid message for the score)
   pay_amount  numeric(12,2) NOT NULL CHECK (pay_amount >= 0),
   is_paid     smallint      NOT NULL DEFAULT 1 CHECK (is_paid IN (1, 2)),  -- 1 no, 2 yes
   create_time timestamptz   NOT NULL DEFAULT now(),

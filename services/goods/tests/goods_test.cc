@@ -9,9 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pg_fixture.h"
-#include "shop/db/migrate.h"
-#include "shop/http/client.h"
-#include "shop/http/server.h"
+#include "service_env.h"
 #include "shop/mq/idempotent_consumer.h"
 
 namespace shop::goods {
@@ -20,49 +18,14 @@ namespace {
 using db::test::pg_server;
 using nlohmann::json;
 
-struct goods_env {
-  std::unique_ptr<db::pool> db;
-  std::unique_ptr<goods_service> svc;
-  std::unique_ptr<http::server> srv;
-  std::string base;
-  http::client client;
-
-  goods_env() {
-    auto& pg = pg_server::instance();
-    pg.bootstrap_shop();
-    db = std::make_unique<db::pool>(db::pool_options{.url = pg.shop_url("shop_goods"), .schema = "goods", .size = 16});
-    for (auto dir : {"/sql/common", "/sql/goods"}) {
-      auto m = db::migrate(*db, "goods", std::string(SHOP_SOURCE_DIR) + dir);
-      if (!m) throw std::runtime_error(m.error().message);
-    }
-    svc = std::make_unique<goods_service>(*db);
-    http::router r;
-    svc->register_routes(r);
-    http::server_options o;
-    o.service = "goods-test";
-    o.worker_threads = 16;
-    srv = std::make_unique<http::server>(o, std::move(r));
-    std::string err;
-    if (!srv->start(&err)) throw std::runtime_error(err);
-    base = "127.0.0.1:" + std::to_string(srv->port());
-  }
-  void sql(const std::string& q) {
-    auto st = db->transact([&](pqxx::work& tx) -> mq::status {
-      tx.exec(q);
-      return mq::status::success();
-    });
-    if (!st.ok()) throw std::runtime_error(st.message);
-  }
-  int64_t scalar(const std::string& q) {
-    auto r = db->transact([&](pqxx::work& tx) -> mq::result<int64_t> { return tx.exec1(q)[0].as<int64_t>(); });
-    if (!r) throw std::runtime_error(r.error().message);
-    return *r;
-  }
-  std::pair<int, json> post(const std::string& target, const std::string& body) {
-    auto r = client.post_json(base, target, body);
-    if (!r) return {-1, json()};
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
+// The goods service on a real server, its pool migrated as the service does.
+struct goods_env : app::test::service_env {
+  goods_env()
+      : service_env("shop_goods", "goods", [](db::pool& db, http::router& r) {
+          auto svc = std::make_shared<goods_service>(db);
+          svc->register_routes(r);
+          return svc;
+        }) {}
 };
 
 TEST(Goods, ConcurrentReducesOnTheLastUnitsNeverOversell) {
@@ -75,7 +38,7 @@ TEST(Goods, ConcurrentReducesOnTheLastUnitsNeverOversell) {
       http::client c;
       for (int k = 0; k < 10; ++k) {
         int order = 100000 + t * 10 + k;
-        auto r = c.post_json(e.base, "/goods/reduce",
+        auto r = c.post_json(e.base(), "/goods/reduce",
                              R"({"goodsId":"9001","orderId":")" + std::to_string(order) + R"(","goodsNumber":1})");
         if (!r) {
           other++;
@@ -112,7 +75,7 @@ TEST(Goods, RepeatsAreIdempotentAndCancelsComeOnce) {
 
   // The cancel compensation restores exactly once (the log key), through the
   // idempotent consumer or not.
-  messaging::idempotent_handler h(*e.db, "goods_order_cancel_group", [](pqxx::work& tx, const mq::message_ext& m) {
+  messaging::idempotent_handler h(e.db(), "goods_order_cancel_group", [](pqxx::work& tx, const mq::message_ext& m) {
     auto ids = parse_cancel(m);
     return goods_service::restore(tx, ids->second, ids->first);
   });
@@ -123,7 +86,7 @@ TEST(Goods, RepeatsAreIdempotentAndCancelsComeOnce) {
   m.body = R"({"orderId":"7001","userId":"1","goodsId":"9002","goodsNumber":3})";
   EXPECT_EQ(h.handle(m), messaging::outcome::applied);
   EXPECT_EQ(h.handle(m), messaging::outcome::duplicate);
-  EXPECT_TRUE(e.db->transact([](pqxx::work& tx) { return goods_service::restore(tx, 9002, 7001); }).ok());
+  EXPECT_TRUE(e.db().transact([](pqxx::work& tx) { return goods_service::restore(tx, 9002, 7001); }).ok());
   EXPECT_EQ(e.scalar("SELECT goods_number FROM trade_goods WHERE goods_id = 9002"), 50);
   // After the cancel, the order cannot reduce again.
   auto [s4, j4] = e.post("/goods/reduce", R"({"goodsId":9002,"orderId":"7001","goodsNumber":3})");
@@ -134,7 +97,7 @@ TEST(Goods, RepeatsAreIdempotentAndCancelsComeOnce) {
 TEST(Goods, ACancelBeforeTheReduceLeavesATombstone) {
   goods_env e;
   e.sql("INSERT INTO trade_goods VALUES (9003, 'pen', 5, 2.00, '', now())");
-  ASSERT_TRUE(e.db->transact([](pqxx::work& tx) { return goods_service::restore(tx, 9003, 8001); }).ok());
+  ASSERT_TRUE(e.db().transact([](pqxx::work& tx) { return goods_service::restore(tx, 9003, 8001); }).ok());
   auto [s, j] = e.post("/goods/reduce", R"({"goodsId":9003,"orderId":8001,"goodsNumber":1})");
   EXPECT_EQ(s, 409);
   EXPECT_EQ(j["code"], 2005);
@@ -160,14 +123,14 @@ TEST(Goods, BadInputIs4xxAndChangesNothing) {
   EXPECT_EQ(j["code"], 2001);
   EXPECT_EQ(e.scalar("SELECT goods_number FROM trade_goods WHERE goods_id = 9004"), 5);
   EXPECT_EQ(e.scalar("SELECT count(*) FROM trade_goods_number_log WHERE goods_id = 9004"), 0);
-  auto g = e.client.get(e.base, "/goods/9004");
+  auto g = e.client().get(e.base(), "/goods/9004");
   ASSERT_TRUE(g);
   EXPECT_EQ(g->status, 200);
   auto gj = json::parse(g->body);
   EXPECT_EQ(gj["data"]["goodsPrice"], "2.00");
   EXPECT_EQ(gj["data"]["goodsId"], "9004");
-  EXPECT_EQ(e.client.get(e.base, "/goods/abc")->status, 400);
-  EXPECT_EQ(e.client.get(e.base, "/goods/777777")->status, 404);
+  EXPECT_EQ(e.client().get(e.base(), "/goods/abc")->status, 400);
+  EXPECT_EQ(e.client().get(e.base(), "/goods/777777")->status, 404);
 }
 
 TEST(Goods, TheGoodsRoleCannotReadOtherSchemas) {
