@@ -86,9 +86,10 @@ done
 for svc in "${started[@]}"; do
   wait_healthy "$svc" "$(service_port "$svc")"
 done
-# Demo data once the services have created their tables.
-if [ ${#missing[@]} -eq 0 ]; then
+# Demo data (users, goods, coupons) once those services have created their tables.
+if [[ " ${started[*]} " == *" goods "* && " ${started[*]} " == *" coupon "* && " ${started[*]} " == *" user "* ]]; then
   psql -q -v ON_ERROR_STOP=1 "$PG_SUPER/shop" -f "$ROOT/sql/demo/001_demo.sql"
+  echo "up.sh: demo data loaded (users 1001-1003, goods 2001-2003, coupons 3001-3003)"
 fi
 
 echo
