@@ -40,17 +40,37 @@ int fail(const std::string& what) {
 int run_service(int argc, char** argv, const service_info& info, const setup_fn& setup) {
   http::block_stop_signals();
   std::string conf_path;
+  bool print_routes = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "-c" || a == "--config") && i + 1 < argc) {
+    if (a == "--routes") {
+      print_routes = true;
+    } else if ((a == "-c" || a == "--config") && i + 1 < argc) {
       conf_path = argv[++i];
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: %s [-c service.conf]\n(keys may be overridden by SHOP_<KEY> environment variables)\n",
-                  argv[0]);
+      std::printf(
+          "usage: %s [-c service.conf] [--routes]\n(keys may be overridden by SHOP_<KEY> environment variables;\n"
+          "--routes prints the HTTP routes and exits without connecting anywhere)\n",
+          argv[0]);
       return 0;
     } else {
       return fail("unknown argument '" + a + "' (usage: " + std::string(argv[0]) + " [-c service.conf])");
     }
+  }
+  if (print_routes) {
+    // The routes the service serves (the OpenAPI coverage test compares them
+    // with docs/api/<service>.yaml); nothing is opened or started.
+    service_config cfg;
+    fault_plan none;
+    auto ids = id_worker::make(0);
+    db::pool db({.url = "", .schema = info.schema, .size = 1});
+    http::router routes;
+    context ctx(info.name, cfg, db, none, routes, **ids, "");
+    spdlog::set_level(spdlog::level::off);
+    if (auto st = setup(ctx); !st.ok()) return fail(st.message);
+    for (auto& r : routes.routes()) std::printf("%s %s\n", r.method.c_str(), r.pattern.c_str());
+    for (const char* b : {"/healthz", "/readyz", "/metrics"}) std::printf("GET %s\n", b);
+    return 0;
   }
   auto log = spdlog::stderr_color_mt(info.name);
   spdlog::set_default_logger(log);
