@@ -16,6 +16,7 @@ namespace shop::app {
 
 mq::client::push_consumer& context::add_consumer(mq::client::consumer_options o) {
   o.namesrv_addr = namesrv;
+  consumer_groups.push_back(o.group);
   consumers.push_back(std::make_unique<mq::client::push_consumer>(std::move(o)));
   return *consumers.back();
 }
@@ -144,6 +145,15 @@ int run_service(int argc, char** argv, const service_info& info, const setup_fn&
   server.metrics().add_gauge("db_pool_connections", "database connections by state", [&db] {
     return std::vector<http::metrics::sample>{{{{"state", "in_use"}}, static_cast<double>(db.in_use())},
                                               {{{"state", "max"}}, static_cast<double>(db.size())}};
+  });
+  // Consumer lag as the broker sees it (sum over the group's queues), sampled at scrape time.
+  server.metrics().add_gauge("consumer_lag", "messages not yet consumed, per consumer group", [&admin, &ctx] {
+    std::vector<http::metrics::sample> out;
+    for (auto& g : ctx.consumer_groups) {
+      auto p = admin.consumer_progress(g);
+      if (p) out.push_back({{{"group", g}}, static_cast<double>(p->total_lag())});
+    }
+    return out;
   });
   std::string err;
   if (!server.start(&err)) return fail(info.name + ": " + err);

@@ -61,6 +61,7 @@ class context {
   void on_stop(std::function<void()> fn) { stop_hooks.push_back(std::move(fn)); }
 
   std::vector<std::unique_ptr<mq::client::push_consumer>> consumers;
+  std::vector<std::string> consumer_groups;  // parallel to consumers
   std::vector<std::unique_ptr<mq::client::producer>> producers;
   std::vector<std::function<void()>> stop_hooks;
 };
