@@ -131,6 +131,11 @@ void broker_controller::impl::register_admin_processors() {
     resp.body = remoting::to_json(offsets->all_json());
     return resp;
   });
+  on(req::GET_ALL_DELAY_OFFSET, [this](const channel_ptr&, remoting_command& r) -> response {
+    auto resp = reply(r, rc::SUCCESS);
+    resp.body = remoting::to_json(schedule->offsets_json());
+    return resp;
+  });
 
   // ---- queue offsets and times: topic + queueId (+ `extra` field) -> one value
   auto queue_query = [this, &on](int32_t code, const char* result_key, const char* extra,

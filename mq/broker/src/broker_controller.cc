@@ -55,6 +55,11 @@ bool broker_controller::impl::start(std::string* error) {
 
   store = store::message_store::open(cfg.store, error);
   if (!store) return false;
+  {
+    std::vector<int64_t> levels;
+    store::parse_delay_levels(cfg.store.message_delay_level, levels);  // validated with the config
+    schedule = std::make_unique<schedule_service>(*store, std::move(levels), conf_dir + "delayOffset.json");
+  }
   if (!topics->load(cfg.auto_create_topic_enable, cfg.default_topic_queue_nums, cfg.cluster_topic_enable,
                     cfg.broker_topic_enable, error) ||
       !groups->load(error) || !offsets->load(error)) {
@@ -119,6 +124,7 @@ bool broker_controller::impl::start(std::string* error) {
   }
   if (namesrv_addrs.empty()) log()->warn("no name server address (-n / namesrvAddr): not registering");
   register_broker_all(true);
+  schedule->start();
   scheduler_ = std::thread([this] { scheduler_loop(); });
   started_ = true;
   log()->info("broker {} ({}) started on {} (role {}, {}, store {}){}", cfg.broker_name, cfg.broker_cluster_name,
@@ -141,6 +147,7 @@ void broker_controller::impl::stop(bool graceful) {
     if (fast_server) fast_server->stop();
     server->stop();
     hold->stop();
+    schedule->stop();
     for (auto* p : {&send_pool, &pull_pool, &client_pool, &admin_pool}) (*p)->shutdown();
     ns_client->shutdown();
     store->halt_for_test();
@@ -155,6 +162,7 @@ void broker_controller::impl::stop(bool graceful) {
   unregister_broker_all();
   ns_client->shutdown();
   offsets->persist();
+  schedule->stop();  // persists delayOffset.json
   store->shutdown();  // flush, checkpoint, remove abort file
   log()->info("broker {} stopped", cfg.broker_name);
 }
@@ -297,6 +305,7 @@ void broker_controller::impl::register_processors() {
   on(req::HEART_BEAT, client_pool, bind(&impl::process_heartbeat));
   on(req::UNREGISTER_CLIENT, client_pool, bind(&impl::process_unregister_client));
   on(req::CHECK_CLIENT_CONFIG, client_pool, bind(&impl::process_check_client_config));
+  on(req::CONSUMER_SEND_MSG_BACK, client_pool, bind(&impl::process_send_back));
   on(req::GET_CONSUMER_LIST_BY_GROUP, client_pool, bind(&impl::process_consumer_list));
   on(req::QUERY_CONSUMER_OFFSET, client_pool, bind(&impl::process_query_consumer_offset));
   on(req::UPDATE_CONSUMER_OFFSET, client_pool, bind(&impl::process_update_consumer_offset));

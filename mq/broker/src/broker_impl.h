@@ -26,6 +26,7 @@
 #include "mq/remoting/server.h"
 #include "mq/store/message_store.h"
 #include "pull_hold_service.h"
+#include "schedule_service.h"
 #include "subscription_group_manager.h"
 #include "topic_config_manager.h"
 
@@ -98,6 +99,10 @@ struct broker_controller::impl {
   response process_lock_batch(const channel_ptr& ch, remoting_command& r);
   response process_unlock_batch(const channel_ptr& ch, remoting_command& r);
   response process_check_client_config(const channel_ptr& ch, remoting_command& r);
+  response process_send_back(const channel_ptr& ch, remoting_command& r);       // send_processor.cc
+  // Appends one message (encoding it) and answers `r` on `ch` when stored:
+  // SUCCESS, or SYSTEM_ERROR with the store's status name.
+  void put_and_reply(const channel_ptr& ch, const remoting_command& r, message_ext m, bool wait);
   void register_admin_processors();                                            // admin_processor.cc
 
   // ---- helpers
@@ -121,6 +126,7 @@ struct broker_controller::impl {
   producer_manager producers;
   std::unique_ptr<rebalance_lock_manager> locks;
   std::unique_ptr<pull_hold_service> hold;
+  std::unique_ptr<schedule_service> schedule;
 
   std::unique_ptr<remoting::remoting_server> server;
   std::unique_ptr<remoting::remoting_server> fast_server;  // listenPort - 2

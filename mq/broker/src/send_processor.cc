@@ -205,6 +205,15 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   } else {
     m.properties = std::move(props);
     m.body = std::move(r.body);
+    // DELAY = L > 0 on a normal (or commit) message: park it in the schedule
+    // queue of level L (§6.6); the reply keeps the requested queue id.
+    int32_t tran_type = sys_flag::transaction_value(m.sys_flag);
+    if (m.delay_level() > 0 && (tran_type == sys_flag::transaction_not_type ||
+                                tran_type == sys_flag::transaction_commit_type)) {
+      schedule->as_scheduled(m, m.delay_level());
+      put.topic = m.topic;
+      put.queue_id = m.queue_id;
+    }
     m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
     auto rec = encode_record(m);
     if (!rec) return reply(r, rc::MESSAGE_ILLEGAL, rec.error().message);
@@ -252,6 +261,86 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
     }
     if (!oneway) ch->send(std::move(resp));
   });
+  return std::nullopt;
+}
+
+void broker_controller::impl::put_and_reply(const channel_ptr& ch, const remoting_command& r, message_ext m,
+                                            bool wait) {
+  m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
+  auto rec = encode_record(m);
+  if (!rec) {
+    ch->send(reply(r, rc::SYSTEM_ERROR, rec.error().message));
+    return;
+  }
+  store::put_request put;
+  put.topic = m.topic;
+  put.queue_id = m.queue_id;
+  put.sys_flag = m.sys_flag & ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
+  put.wait_store_msg_ok = wait;
+  put.records.push_back(std::move(*rec));
+  auto resp = std::make_shared<remoting_command>(reply(r, rc::SUCCESS));
+  store->put_async(std::move(put), [ch, resp](store::put_result res) {
+    if (!res.ok() && res.status != store::put_status::flush_disk_timeout &&
+        res.status != store::put_status::flush_slave_timeout && res.status != store::put_status::slave_not_available) {
+      resp->code = rc::SYSTEM_ERROR;
+      resp->remark = store::to_string(res.status);
+    }
+    ch->send(std::move(*resp));
+  });
+}
+
+// CONSUMER_SEND_MSG_BACK (rocketmq-protocol.md §6.5, Java
+// SendMessageProcessor.consumerSendMsgBack): the consumed message, found by
+// its commit-log offset, goes to %RETRY%<group> with a growing delay, or to
+// %DLQ%<group> once it has been reconsumed maxReconsumeTimes times.
+response broker_controller::impl::process_send_back(const channel_ptr& ch, remoting_command& r) {
+  header_reader f{r, {}};
+  int64_t offset = f.num("offset");
+  std::string group = f.str("group");
+  int64_t delay_level = f.num("delayLevel");
+  const std::string* origin_msg_id = r.field("originMsgId");
+  auto max_reconsume = f.opt_num("maxReconsumeTimes");
+  if (auto e = f.error()) return e;
+  auto sg = groups->find(group, rt.auto_create_subscription_group.load());
+  if (!sg) return reply(r, rc::SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, " + group);
+  if (!writeable()) return reply(r, rc::NO_PERMISSION, broker_perm_text() + "sending message is forbidden");
+  if (sg->retry_queue_nums <= 0) return reply(r, rc::SUCCESS);  // the group wants no retries: dropped
+  auto record = offset >= 0 ? store->read_record(offset) : std::nullopt;
+  if (!record) return reply(r, rc::SYSTEM_ERROR, "look message by offset failed, " + std::to_string(offset));
+  auto found = decode_record(*record, false);
+  if (!found) return reply(r, rc::SYSTEM_ERROR, "look message by offset failed, " + std::to_string(offset));
+  message_ext m = std::move(*found);
+  if (!m.property(property_retry_topic)) m.put_property(std::string(property_retry_topic), m.topic);
+  int32_t max_times = sg->retry_max_times;
+  if (r.version >= 121 && max_reconsume) max_times = static_cast<int32_t>(*max_reconsume);
+  std::string id = m.property(property_uniq_client_message_id_keyidx) ? *m.property(property_uniq_client_message_id_keyidx)
+                                                                       : m.msg_id;
+  if (!m.property(property_origin_message_id))
+    m.put_property(std::string(property_origin_message_id), origin_msg_id && !origin_msg_id->empty() ? *origin_msg_id : m.msg_id);
+  bool dlq = m.reconsume_times >= max_times || delay_level < 0;
+  if (dlq) {
+    bool created = false;
+    m.topic = std::string(mq::dlq_group_topic_prefix) + group;
+    topics->create_if_missing(m.topic, 1, perm::read | perm::write, 0, &created);
+    if (created) request_register();
+    m.queue_id = 0;
+    m.remove_property(property_delay_time_level);
+    log()->warn("group {}: message {} reconsumed {} times (max {}): moved to {}", group, id, m.reconsume_times,
+                max_times, m.topic);
+  } else {
+    auto tc = retry_topic_for(group, *sg);
+    m.topic = tc.topic_name;
+    m.queue_id = static_cast<int32_t>(queue_rng() % static_cast<uint32_t>(std::max(1, tc.write_queue_nums)));
+    int level = delay_level == 0 ? 3 + m.reconsume_times : static_cast<int>(delay_level);
+    schedule->as_scheduled(m, level);
+    log()->info("group {}: message {} sent back (reconsume {} → delay level {})", group, id, m.reconsume_times + 1,
+                schedule->clamp(level));
+  }
+  m.reconsume_times += 1;
+  m.put_property(std::string(property_wait_store_msg_ok), "false");
+  m.store_host = store_host;
+  m.sys_flag &= ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
+  put_and_reply(ch, r, std::move(m), false);
   return std::nullopt;
 }
 

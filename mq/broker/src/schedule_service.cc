@@ -1,0 +1,160 @@
+#include "schedule_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "clock.h"
+#include "json_file.h"
+#include "log.h"
+#include "mq/common/crc.h"
+#include "mq/common/message_const.h"
+#include "mq/common/message_record.h"
+
+namespace mq::broker {
+
+schedule_service::schedule_service(store::message_store& store, std::vector<int64_t> levels_ms, std::string path)
+    : store_(store), levels_ms_(std::move(levels_ms)), path_(std::move(path)) {}
+
+schedule_service::~schedule_service() { stop(); }
+
+void schedule_service::start() {
+  {
+    std::lock_guard lk(mu_);
+    if (auto j = load_json_file(path_); j && j->contains("offsetTable") && (*j)["offsetTable"].is_object()) {
+      for (auto& [k, v] : (*j)["offsetTable"].items()) {
+        int level = std::atoi(k.c_str());
+        if (level >= 1 && level <= static_cast<int>(levels_ms_.size()) && v.is_number_integer())
+          offsets_[level] = std::max<int64_t>(0, v.get<int64_t>());
+      }
+    }
+    for (int l = 1; l <= static_cast<int>(levels_ms_.size()); ++l) offsets_.emplace(l, 0);
+  }
+  log()->info("schedule service: {} delay levels, offsets loaded from {}", levels_ms_.size(), path_);
+  thread_ = std::thread([this] { run(); });
+}
+
+void schedule_service::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  persist();
+}
+
+nlohmann::json schedule_service::offsets_json() const {
+  std::lock_guard lk(mu_);
+  nlohmann::json table = nlohmann::json::object();
+  for (auto& [l, o] : offsets_) table[std::to_string(l)] = o;
+  return {{"offsetTable", table}};
+}
+
+void schedule_service::persist() {
+  if (!persist_json_file(path_, offsets_json())) log()->error("schedule service: cannot write {}", path_);
+}
+
+void schedule_service::as_scheduled(message_ext& m, int level) const {
+  level = clamp(level);
+  m.put_property(std::string(property_real_topic), m.topic);
+  m.put_property(std::string(property_real_queue_id), std::to_string(m.queue_id));
+  m.set_delay_level(level);
+  m.topic = std::string(schedule_topic);
+  m.queue_id = level - 1;
+}
+
+bool schedule_service::deliver_level(int level) {
+  const std::string topic(schedule_topic);
+  bool any = false;
+  while (true) {
+    int64_t offset;
+    {
+      std::lock_guard lk(mu_);
+      if (stopping_) return any;
+      offset = offsets_[level];
+    }
+    auto got = store_.get_message(topic, level - 1, offset, 1, 8 * 1024 * 1024, nullptr);
+    if (got.status != store::get_status::found) {
+      // Nothing at this offset (yet), or the offset fell behind the queue's
+      // retention: move to where the queue really starts.
+      if ((got.status == store::get_status::offset_too_small ||
+           got.status == store::get_status::offset_overflow_badly) &&
+          got.next_begin_offset != offset) {
+        std::lock_guard lk(mu_);
+        offsets_[level] = got.next_begin_offset;
+        continue;
+      }
+      return any;
+    }
+    auto rec = decode_record(got.body, false);
+    if (!rec) {
+      log()->error("schedule service: level {} offset {}: bad record ({}); skipped", level, offset, rec.error().message);
+      std::lock_guard lk(mu_);
+      offsets_[level] = offset + 1;
+      continue;
+    }
+    int64_t due = rec->store_timestamp + delay_of(level);
+    int64_t now = now_ms();
+    if (due > now + delay_of(level)) due = now;  // a clock that jumped back: deliver now
+    if (due > now) return any;
+    auto* real_topic = rec->property(property_real_topic);
+    auto* real_qid = rec->property(property_real_queue_id);
+    if (!real_topic || !real_qid || *real_topic == rmq_sys_trans_half_topic) {
+      if (!real_topic || !real_qid)
+        log()->warn("schedule service: level {} offset {} (msgId {}) has no REAL_TOPIC/REAL_QID; skipped", level, offset,
+                    rec->msg_id);
+      std::lock_guard lk(mu_);
+      offsets_[level] = offset + 1;
+      continue;
+    }
+    message_ext m = *rec;
+    m.topic = *real_topic;
+    m.queue_id = std::atoi(real_qid->c_str());
+    m.remove_property(property_delay_time_level);
+    m.sys_flag = sys_flag::reset_transaction_value(m.sys_flag, sys_flag::transaction_not_type);
+    m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
+    auto encoded = encode_record(m);
+    if (!encoded) {
+      log()->error("schedule service: cannot re-encode {}: {}; skipped", rec->msg_id, encoded.error().message);
+      std::lock_guard lk(mu_);
+      offsets_[level] = offset + 1;
+      continue;
+    }
+    store::put_request put;
+    put.topic = m.topic;
+    put.queue_id = m.queue_id;
+    put.sys_flag = m.sys_flag & ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
+    put.wait_store_msg_ok = false;
+    put.records.push_back(std::move(*encoded));
+    auto res = store_.put(std::move(put));
+    if (!res.ok()) {
+      log()->warn("schedule service: delivering {} to {} failed ({}); retrying", rec->msg_id, m.topic,
+                  store::to_string(res.status));
+      return any;
+    }
+    delivered_.fetch_add(1);
+    any = true;
+    auto* uniq = rec->property(property_uniq_client_message_id_keyidx);
+    log()->debug("schedule service: level {} delivered {} to {}:{}", level, uniq ? *uniq : rec->msg_id, m.topic,
+                 m.queue_id);
+    std::lock_guard lk(mu_);
+    offsets_[level] = offset + 1;
+  }
+}
+
+void schedule_service::run() {
+  int64_t next_persist = steady_ms() + 10000;
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    lk.unlock();
+    for (int l = 1; l <= static_cast<int>(levels_ms_.size()); ++l) deliver_level(l);
+    if (steady_ms() >= next_persist) {
+      persist();
+      next_persist = steady_ms() + 10000;
+    }
+    lk.lock();
+    cv_.wait_for(lk, std::chrono::milliseconds(100), [this] { return stopping_; });
+  }
+}
+
+}  // namespace mq::broker
