@@ -102,6 +102,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo
   echo "Not built yet (see docs/status.md): ${missing[*]}"
 fi
+if [[ " ${started[*]} " == *" goods "* && " ${started[*]} " == *" user "* ]]; then
+  cat <<MSG
+
+Try the services (demo data: users 1001-1003, goods 2001-2003, coupons 3001-3003):
+  curl -s http://127.0.0.1:$GOODS_PORT/goods/2001
+  curl -s http://127.0.0.1:$USER_PORT/user/1001
+  curl -s -X POST http://127.0.0.1:$GOODS_PORT/goods/reduce -H 'Content-Type: application/json' \
+    -d '{"goodsId":"2001","orderId":"42","goodsNumber":1}'
+MSG
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   cat <<MSG
 
