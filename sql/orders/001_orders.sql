@@ -1,5 +1,4 @@
--- orders: the order, its consumed step stream, and stored first responses
--- for Idempotency-Key retries.
+-- orders: the order and its consumed step stream.
 CREATE TABLE trade_order (
   order_id        bigint        PRIMARY KEY,
   user_id         bigint        NOT NULL,
@@ -34,13 +33,4 @@ CREATE TABLE order_step_log (
   msg_id   text,
   PRIMARY KEY (order_id, seq),
   UNIQUE (order_id, step)
-);
-
-CREATE TABLE idempotency_key (
-  idem_key     text        PRIMARY KEY,
-  route        text        NOT NULL,
-  request_hash text        NOT NULL,
-  http_status  integer,
-  response     text,
-  created_at   timestamptz NOT NULL DEFAULT now()
 );

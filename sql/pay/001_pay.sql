@@ -1,4 +1,4 @@
--- pay: payments, the transactional-message log and Idempotency-Key responses.
+-- pay: payments and the transactional-message log.
 CREATE TABLE trade_pay (
   pay_id      bigint        PRIMARY KEY,
   order_id    bigint        NOT NULL,
@@ -21,13 +21,4 @@ CREATE TABLE tx_log (
   pay_id         bigint      NOT NULL,
   state          smallint    NOT NULL CHECK (state IN (1, 2)),
   created_at     timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE idempotency_key (
-  idem_key     text        PRIMARY KEY,
-  route        text        NOT NULL,
-  request_hash text        NOT NULL,
-  http_status  integer,
-  response     text,
-  created_at   timestamptz NOT NULL DEFAULT now()
 );

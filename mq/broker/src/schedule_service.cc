@@ -5,7 +5,7 @@
 #include "clock.h"
 #include "json_file.h"
 #include "log.h"
-#include "mq/common/crc.h"
+#include "record_put.h"
 #include "mq/common/message_const.h"
 #include "mq/common/message_record.h"
 
@@ -112,21 +112,14 @@ bool schedule_service::deliver_level(int level) {
     m.queue_id = std::atoi(real_qid->c_str());
     m.remove_property(property_delay_time_level);
     m.sys_flag = sys_flag::reset_transaction_value(m.sys_flag, sys_flag::transaction_not_type);
-    m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
-    auto encoded = encode_record(m);
-    if (!encoded) {
-      log()->error("schedule service: cannot re-encode {}: {}; skipped", rec->msg_id, encoded.error().message);
+    auto put = single_put(m, false);
+    if (!put) {
+      log()->error("schedule service: cannot re-encode {}: {}; skipped", rec->msg_id, put.error().message);
       std::lock_guard lk(mu_);
       offsets_[level] = offset + 1;
       continue;
     }
-    store::put_request put;
-    put.topic = m.topic;
-    put.queue_id = m.queue_id;
-    put.sys_flag = m.sys_flag & ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
-    put.wait_store_msg_ok = false;
-    put.records.push_back(std::move(*encoded));
-    auto res = store_.put(std::move(put));
+    auto res = store_.put(std::move(*put));
     if (!res.ok()) {
       log()->warn("schedule service: delivering {} to {} failed ({}); retrying", rec->msg_id, m.topic,
                   store::to_string(res.status));

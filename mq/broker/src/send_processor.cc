@@ -3,6 +3,7 @@
 #include <random>
 
 #include "broker_impl.h"
+#include "record_put.h"
 #include "log.h"
 #include "mq/common/batch.h"
 #include "mq/common/crc.h"
@@ -266,20 +267,13 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
 
 void broker_controller::impl::put_and_reply(const channel_ptr& ch, const remoting_command& r, message_ext m,
                                             bool wait) {
-  m.body_crc = static_cast<int32_t>(rocketmq_crc32(m.body));
-  auto rec = encode_record(m);
-  if (!rec) {
-    ch->send(reply(r, rc::SYSTEM_ERROR, rec.error().message));
+  auto put = single_put(m, wait);
+  if (!put) {
+    ch->send(reply(r, rc::SYSTEM_ERROR, put.error().message));
     return;
   }
-  store::put_request put;
-  put.topic = m.topic;
-  put.queue_id = m.queue_id;
-  put.sys_flag = m.sys_flag & ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
-  put.wait_store_msg_ok = wait;
-  put.records.push_back(std::move(*rec));
   auto resp = std::make_shared<remoting_command>(reply(r, rc::SUCCESS));
-  store->put_async(std::move(put), [ch, resp](store::put_result res) {
+  store->put_async(std::move(*put), [ch, resp](store::put_result res) {
     if (!res.ok() && res.status != store::put_status::flush_disk_timeout &&
         res.status != store::put_status::flush_slave_timeout && res.status != store::put_status::slave_not_available) {
       resp->code = rc::SYSTEM_ERROR;

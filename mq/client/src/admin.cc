@@ -1,6 +1,8 @@
 #include "mq/client/admin.h"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +62,43 @@ struct admin_client::impl {
       if (bd != ci->brokers.end() && !bd->second.master_addr().empty()) out.push_back(bd->second.master_addr());
     }
     if (out.empty()) return status::error(errc::not_found, "cluster " + cluster_name + " has no live master");
+    return out;
+  }
+
+  // Runs `fn(addr)` on every master of the cluster; stops at the first error.
+  status on_masters(const std::string& cluster_name, const std::function<status(const std::string&)>& fn) {
+    auto masters = masters_of(cluster_name);
+    if (!masters) return masters.error();
+    for (auto& m : *masters)
+      if (auto st = fn(m); !st.ok()) return st;
+    return status::success();
+  }
+
+  // QUERY_MESSAGE on every broker of the topic; keeps the records `keep` accepts.
+  result<std::vector<message_ext>> query(const std::string& topic, const std::string& key, int max_num,
+                                         int64_t begin_ms, int64_t end_ms, bool unique,
+                                         const std::function<bool(const message_ext&)>& keep) {
+    auto route = inst->fetch_route(topic);
+    if (!route) return route.error();
+    std::vector<message_ext> out;
+    for (auto& addr : topic_brokers(*route)) {
+      auto r = remoting_command::request(req::QUERY_MESSAGE);
+      r.set("topic", topic);
+      r.set("key", key);
+      r.set("maxNum", int64_t{max_num});
+      r.set("beginTimestamp", begin_ms);
+      r.set("endTimestamp", end_ms);
+      r.set("_UNIQUE_KEY_QUERY", unique ? "true" : "false");
+      auto resp = inst->call(addr, std::move(r), opts.request_timeout);
+      if (!resp) return resp.error();
+      if (resp->code == rc::QUERY_NOT_FOUND) continue;
+      if (resp->code != rc::SUCCESS) return response_error(*resp, "query message by key " + key);
+      auto msgs = decode_records(resp->body, true);
+      if (!msgs) return status::error(errc::corrupt, "malformed message body: " + msgs.error().message);
+      for (auto& m : *msgs)
+        if (keep(m)) out.push_back(std::move(m));
+    }
+    if (out.empty()) return status::error(errc::not_found, "no message with key " + key + " in " + topic);
     return out;
   }
 
@@ -155,22 +194,16 @@ status admin_client::create_topic(const std::string& broker_addr, const topic_co
 }
 
 status admin_client::create_topic_in_cluster(const std::string& cluster_name, const topic_config& t) {
-  auto masters = impl_->masters_of(cluster_name);
-  if (!masters) return masters.error();
-  for (auto& m : *masters)
-    if (auto st = create_topic(m, t); !st.ok()) return st;
-  return status::success();
+  return impl_->on_masters(cluster_name, [&](const std::string& m) { return create_topic(m, t); });
 }
 
 status admin_client::delete_topic(const std::string& cluster_name, const std::string& topic) {
-  auto masters = impl_->masters_of(cluster_name);
-  if (!masters) return masters.error();
-  for (auto& m : *masters) {
+  auto st = impl_->on_masters(cluster_name, [&](const std::string& m) {
     auto r = remoting_command::request(req::DELETE_TOPIC_IN_BROKER);
     r.set("topic", topic);
-    auto resp = impl_->ok_call(m, std::move(r), "delete topic " + topic + " on " + m);
-    if (!resp) return resp.error();
-  }
+    return impl_->ok_call(m, std::move(r), "delete topic " + topic + " on " + m).error();
+  });
+  if (!st.ok()) return st;
   auto r = remoting_command::request(req::DELETE_TOPIC_IN_NAMESRV);
   r.set("topic", topic);
   auto resp = impl_->inst->call_namesrv(std::move(r));
@@ -296,8 +329,6 @@ result<std::map<message_queue, int64_t>> admin_client::reset_offset_by_time(cons
 
 status admin_client::create_subscription_group(const std::string& cluster_name, const subscription_group_config& c) {
   if (c.group_name.empty()) return status::error(errc::invalid_argument, "group name is empty");
-  auto masters = impl_->masters_of(cluster_name);
-  if (!masters) return masters.error();
   json body = {{"brokerId", c.broker_id},
                {"consumeBroadcastEnable", c.consume_broadcast_enable},
                {"consumeEnable", c.consume_enable},
@@ -307,26 +338,20 @@ status admin_client::create_subscription_group(const std::string& cluster_name, 
                {"retryMaxTimes", c.retry_max_times},
                {"retryQueueNums", c.retry_queue_nums},
                {"whichBrokerWhenConsumeSlowly", c.which_broker_when_consume_slowly}};
-  for (auto& m : *masters) {
+  return impl_->on_masters(cluster_name, [&](const std::string& m) {
     auto r = remoting_command::request(req::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP);
     r.body = remoting::to_json(body);
-    auto resp = impl_->ok_call(m, std::move(r), "create subscription group " + c.group_name + " on " + m);
-    if (!resp) return resp.error();
-  }
-  return status::success();
+    return impl_->ok_call(m, std::move(r), "create subscription group " + c.group_name + " on " + m).error();
+  });
 }
 
 status admin_client::delete_subscription_group(const std::string& cluster_name, const std::string& group) {
-  auto masters = impl_->masters_of(cluster_name);
-  if (!masters) return masters.error();
-  for (auto& m : *masters) {
+  return impl_->on_masters(cluster_name, [&](const std::string& m) {
     auto r = remoting_command::request(req::DELETE_SUBSCRIPTIONGROUP);
     r.set("groupName", group);
     r.set("removeOffset", "false");
-    auto resp = impl_->ok_call(m, std::move(r), "delete subscription group " + group + " on " + m);
-    if (!resp) return resp.error();
-  }
-  return status::success();
+    return impl_->ok_call(m, std::move(r), "delete subscription group " + group + " on " + m).error();
+  });
 }
 
 result<std::vector<subscription_group_config>> admin_client::subscription_groups(const std::string& broker_addr) {
@@ -356,70 +381,22 @@ result<std::vector<subscription_group_config>> admin_client::subscription_groups
   return out;
 }
 
-namespace {
-result<std::vector<message_ext>> decode_body(const remoting_command& resp) {
-  auto msgs = decode_records(resp.body, true);
-  if (!msgs) return status::error(errc::corrupt, "malformed message body: " + msgs.error().message);
-  return std::move(*msgs);
-}
-}  // namespace
-
 result<std::vector<message_ext>> admin_client::query_message_by_key(const std::string& topic, const std::string& key,
                                                                     int max_num, int64_t begin_ms, int64_t end_ms) {
-  auto route = impl_->inst->fetch_route(topic);
-  if (!route) return route.error();
-  std::vector<message_ext> out;
-  for (auto& addr : impl_->topic_brokers(*route)) {
-    auto r = remoting_command::request(req::QUERY_MESSAGE);
-    r.set("topic", topic);
-    r.set("key", key);
-    r.set("maxNum", int64_t{max_num});
-    r.set("beginTimestamp", begin_ms);
-    r.set("endTimestamp", end_ms);
-    r.set("_UNIQUE_KEY_QUERY", "false");
-    auto resp = impl_->inst->call(addr, std::move(r), impl_->opts.request_timeout);
-    if (!resp) return resp.error();
-    if (resp->code == rc::QUERY_NOT_FOUND) continue;
-    if (resp->code != rc::SUCCESS) return response_error(*resp, "query message by key " + key);
-    auto msgs = decode_body(*resp);
-    if (!msgs) return msgs.error();
-    for (auto& m : *msgs) {
-      // The index matches by hash: keep only real matches.
-      auto keys = m.keys();
-      auto* uniq = m.property(property_uniq_client_message_id_keyidx);
-      if (std::find(keys.begin(), keys.end(), key) != keys.end() || (uniq && *uniq == key)) out.push_back(std::move(m));
-    }
-  }
-  if (out.empty()) return status::error(errc::not_found, "no message with key " + key + " in " + topic);
-  return out;
+  // The index matches by hash: keep only real matches.
+  return impl_->query(topic, key, max_num, begin_ms, end_ms, false, [&](const message_ext& m) {
+    auto keys = m.keys();
+    auto* uniq = m.property(property_uniq_client_message_id_keyidx);
+    return std::find(keys.begin(), keys.end(), key) != keys.end() || (uniq && *uniq == key);
+  });
 }
 
 result<std::vector<message_ext>> admin_client::query_message_by_unique_key(const std::string& topic,
                                                                            const std::string& uniq_key) {
-  auto route = impl_->inst->fetch_route(topic);
-  if (!route) return route.error();
-  std::vector<message_ext> out;
-  for (auto& addr : impl_->topic_brokers(*route)) {
-    auto r = remoting_command::request(req::QUERY_MESSAGE);
-    r.set("topic", topic);
-    r.set("key", uniq_key);
-    r.set("maxNum", int64_t{32});
-    r.set("beginTimestamp", int64_t{0});
-    r.set("endTimestamp", std::numeric_limits<int64_t>::max());
-    r.set("_UNIQUE_KEY_QUERY", "true");
-    auto resp = impl_->inst->call(addr, std::move(r), impl_->opts.request_timeout);
-    if (!resp) return resp.error();
-    if (resp->code == rc::QUERY_NOT_FOUND) continue;
-    if (resp->code != rc::SUCCESS) return response_error(*resp, "query message by unique key " + uniq_key);
-    auto msgs = decode_body(*resp);
-    if (!msgs) return msgs.error();
-    for (auto& m : *msgs) {
-      auto* u = m.property(property_uniq_client_message_id_keyidx);
-      if (u && *u == uniq_key) out.push_back(std::move(m));
-    }
-  }
-  if (out.empty()) return status::error(errc::not_found, "no message with id " + uniq_key + " in " + topic);
-  return out;
+  return impl_->query(topic, uniq_key, 32, 0, std::numeric_limits<int64_t>::max(), true, [&](const message_ext& m) {
+    auto* u = m.property(property_uniq_client_message_id_keyidx);
+    return u && *u == uniq_key;
+  });
 }
 
 result<message_ext> admin_client::view_message(const std::string& offset_msg_id) {
@@ -429,8 +406,8 @@ result<message_ext> admin_client::view_message(const std::string& offset_msg_id)
   r.set("offset", id->second);
   auto resp = impl_->ok_call(id->first.to_string(), std::move(r), "view message " + offset_msg_id);
   if (!resp) return resp.error();
-  auto msgs = decode_body(*resp);
-  if (!msgs) return msgs.error();
+  auto msgs = decode_records(resp->body, true);
+  if (!msgs) return status::error(errc::corrupt, "malformed message body: " + msgs.error().message);
   if (msgs->size() != 1) return status::error(errc::corrupt, "view message returned " + std::to_string(msgs->size()) + " records");
   return std::move(msgs->front());
 }
