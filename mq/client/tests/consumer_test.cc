@@ -359,6 +359,54 @@ TEST(PushConsumer, AlwaysFailingMessageEndsInTheDeadLetterQueue) {
   EXPECT_EQ(deliveries.load(), 3);  // and no more deliveries
 }
 
+TEST(PushConsumer, OrderlyMessageFailingMaxTimesGoesToTheDlqAndTheQueueMovesOn) {
+  cluster c;
+  c.create_topic("odlq_t", 1);
+  producer p(producer_opts(c));
+  ASSERT_TRUE(p.start().ok());
+  std::mutex mu;
+  std::vector<std::pair<std::string, int>> seen;  // body, reconsume times
+  auto o = consumer_opts(c, "odlq_group");
+  o.max_reconsume_times = 2;
+  o.suspend_current_queue_time = 200ms;
+  push_consumer cons(o);
+  ASSERT_TRUE(cons.subscribe("odlq_t", "*").ok());
+  cons.register_listener([&](const std::vector<message_ext>& msgs, consume_context&) {
+    std::lock_guard lk(mu);
+    for (auto& m : msgs) seen.push_back({m.body, m.reconsume_times});
+    return msgs.front().body == "poison" ? consume_orderly_status::SUSPEND_CURRENT_QUEUE_A_MOMENT
+                                         : consume_orderly_status::SUCCESS;
+  });
+  ASSERT_TRUE(cons.start().ok());
+  ASSERT_TRUE(eventually([&] { return !cons.assigned_queues().empty(); }, 20s));
+  message_queue q0{"odlq_t", "broker-a", 0};
+  auto sent = p.send(make_msg("odlq_t", "poison"), q0);
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(p.send(make_msg("odlq_t", "next"), q0));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lk(mu);
+    return !seen.empty() && seen.back().first == "next";
+  }, 20s));
+  {
+    std::lock_guard lk(mu);
+    // Tried 1 + max times, in place, before the next message of the queue.
+    ASSERT_EQ(seen.size(), 4u);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(seen[static_cast<size_t>(i)].first, "poison");
+      EXPECT_EQ(seen[static_cast<size_t>(i)].second, i);
+    }
+  }
+  std::vector<message_ext> dlq;
+  ASSERT_TRUE(eventually([&] {
+    auto resp = c.pull("dlq_reader", "%DLQ%odlq_group", 0, 0);
+    if (resp.code != 0) return false;
+    dlq = cluster::records(resp);
+    return !dlq.empty();
+  }, 10s));
+  EXPECT_EQ(dlq[0].body, "poison");
+  EXPECT_EQ(*dlq[0].property("UNIQ_KEY"), sent->msg_id);
+}
+
 TEST(LitePullConsumer, AssignSeekAndCommit) {
   // No young-queue rule: a group with no commit has no offset (−1).
   cluster c(broker::test::conf{{"accessMessageInMemoryMaxRatio", "0"}});
