@@ -22,7 +22,10 @@ build_it=1
 for a in "$@"; do
   case "$a" in
     --no-build) build_it=0 ;;
-    --clean) bash "$ROOT/deploy/down.sh" || true; rm -rf "$VAR_DIR"; echo "up.sh: wiped $VAR_DIR" ;;
+    --clean)
+      bash "$ROOT/deploy/down.sh" || true
+      [ -d "$VAR_DIR/pg" ] && bash "$ROOT/deploy/pg.sh" destroy "$VAR_DIR/pg"
+      rm -rf "$VAR_DIR"; echo "up.sh: wiped $VAR_DIR" ;;
     *) echo "usage: $0 [--clean] [--no-build]" >&2; exit 2 ;;
   esac
 done
