@@ -16,15 +16,21 @@ namespace rc = remoting::response_code;
 namespace req = remoting::request_code;
 using clock_t_ = std::chrono::steady_clock;
 
-// Polls a queue until it holds at least one message (or the timeout).
-std::vector<message_ext> wait_for(cluster& c, const std::string& topic, int32_t q, std::chrono::milliseconds timeout) {
+// Polls a queue until it holds at least `min` messages (dispatch to the
+// consume queue is asynchronous), or the timeout; returns what it holds.
+std::vector<message_ext> wait_for(cluster& c, const std::string& topic, int32_t q, std::chrono::milliseconds timeout,
+                                  size_t min = 1) {
   auto deadline = clock_t_::now() + timeout;
+  std::vector<message_ext> got;
   while (clock_t_::now() < deadline) {
     auto resp = c.pull("reader", topic, q, 0);
-    if (resp.code == rc::SUCCESS) return cluster::records(resp);
+    if (resp.code == rc::SUCCESS) {
+      got = cluster::records(resp);
+      if (got.size() >= min) return got;
+    }
     std::this_thread::sleep_for(20ms);
   }
-  return {};
+  return got;
 }
 
 remoting_command send_back(cluster& c, int64_t offset, const std::string& group, int64_t delay_level,
@@ -82,7 +88,7 @@ TEST(Schedule, PendingDelaysSurviveARestartAndComeOnce) {
   std::this_thread::sleep_for(500ms);
   c.stop_broker();
   c.start_broker();
-  auto got = wait_for(c, "restart_t", 0, 8s);
+  auto got = wait_for(c, "restart_t", 0, 8s, 5);
   std::this_thread::sleep_for(1500ms);  // and nothing more comes
   auto all = cluster::records(c.pull("reader", "restart_t", 0, 0));
   ASSERT_EQ(all.size(), 5u);
@@ -130,7 +136,7 @@ TEST(SendBack, PastTheMaximumOrLevelMinusOneGoesToTheDlq) {
   c.create_topic("dlq_t", 1);
   ASSERT_EQ(c.send("dlq_t", "a", 0).code, rc::SUCCESS);
   ASSERT_EQ(c.send("dlq_t", "b", 0).code, rc::SUCCESS);
-  auto consumed = wait_for(c, "dlq_t", 0, 3s);
+  auto consumed = wait_for(c, "dlq_t", 0, 3s, 2);
   ASSERT_EQ(consumed.size(), 2u);
   // maxReconsumeTimes 0: reconsume times 0 >= 0 → DLQ at once.
   ASSERT_EQ(send_back(c, consumed[0].commit_log_offset, "g", 0, 0).code, rc::SUCCESS);

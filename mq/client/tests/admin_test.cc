@@ -145,7 +145,12 @@ TEST(Admin, QueryMessagesAndSubscriptionGroups) {
   ASSERT_TRUE(sent);
   ASSERT_TRUE(p.send(make_msg("q_t", "noise")));
 
+  // The index and the consume queues are built asynchronously after the store write.
   auto by_key = a.query_message_by_key("q_t", "order-42", 32, 0, now_ms() + 1000);
+  for (int i = 0; i < 250 && !by_key; ++i) {
+    std::this_thread::sleep_for(20ms);
+    by_key = a.query_message_by_key("q_t", "order-42", 32, 0, now_ms() + 1000);
+  }
   ASSERT_TRUE(by_key) << by_key.error().message;
   ASSERT_EQ(by_key->size(), 1u);
   EXPECT_EQ((*by_key)[0].body, "find me");

@@ -84,7 +84,12 @@ TEST(Producer, AutoCreatesTopicsAndCompressesLargeBodies) {
   std::string big(100000, 'z');
   auto r = p.send(make_msg("fresh_topic", big));
   ASSERT_TRUE(r) << r.error().message;
-  auto raw = cluster::records(c.pull("g", "fresh_topic", r->queue.queue_id, 0));
+  std::vector<message_ext> raw;
+  for (int i = 0; i < 250 && raw.empty(); ++i) {  // dispatch to the consume queue is asynchronous
+    auto resp = c.pull("g", "fresh_topic", r->queue.queue_id, 0);
+    if (resp.code == 0) raw = cluster::records(resp);
+    else std::this_thread::sleep_for(20ms);
+  }
   ASSERT_EQ(raw.size(), 1u);
   EXPECT_TRUE(raw[0].sys_flag & sys_flag::compressed);
   EXPECT_LT(raw[0].body.size(), big.size());
