@@ -111,6 +111,12 @@ result<broker_config> broker_config_from(const properties_map& props) {
   c.region_id = r.s("regionId", c.region_id);
   c.trace_on = r.b("traceOn", c.trace_on);
   c.reject_transaction_message = r.b("rejectTransactionMessage", c.reject_transaction_message);
+  c.transaction_timeout = r.i64("transactionTimeOut", c.transaction_timeout);
+  c.transaction_check_max = r.i32("transactionCheckMax", c.transaction_check_max);
+  c.transaction_check_interval = r.i64("transactionCheckInterval", c.transaction_check_interval);
+  if (r.err.ok() && (c.transaction_timeout < 0 || c.transaction_check_max < 1 || c.transaction_check_interval < 100)) {
+    r.fail("transactionTimeOut must be >= 0, transactionCheckMax >= 1, transactionCheckInterval >= 100");
+  }
   c.register_name_server_period = r.i64("registerNameServerPeriod", c.register_name_server_period);
   c.register_broker_timeout_mills = r.i64("registerBrokerTimeoutMills", c.register_broker_timeout_mills);
   c.channel_expired_timeout = r.i64("channelExpiredTimeout", c.channel_expired_timeout);

@@ -125,6 +125,15 @@ bool broker_controller::impl::start(std::string* error) {
   if (namesrv_addrs.empty()) log()->warn("no name server address (-n / namesrvAddr): not registering");
   register_broker_all(true);
   schedule->start();
+  transactions = std::make_unique<transaction_service>(
+      *store,
+      transaction_options{cfg.transaction_timeout, cfg.transaction_check_max, cfg.transaction_check_interval},
+      store_host, [this](const std::string& group) -> channel_ptr {
+        for (auto& c : producers.channels(group))
+          if (c.ch && c.ch->is_open()) return c.ch;
+        return nullptr;
+      });
+  transactions->start();
   scheduler_ = std::thread([this] { scheduler_loop(); });
   started_ = true;
   log()->info("broker {} ({}) started on {} (role {}, {}, store {}){}", cfg.broker_name, cfg.broker_cluster_name,
@@ -148,6 +157,7 @@ void broker_controller::impl::stop(bool graceful) {
     server->stop();
     hold->stop();
     schedule->stop();
+    if (transactions) transactions->stop();
     for (auto* p : {&send_pool, &pull_pool, &client_pool, &admin_pool}) (*p)->shutdown();
     ns_client->shutdown();
     store->halt_for_test();
@@ -163,6 +173,7 @@ void broker_controller::impl::stop(bool graceful) {
   ns_client->shutdown();
   offsets->persist();
   schedule->stop();  // persists delayOffset.json
+  if (transactions) transactions->stop();
   store->shutdown();  // flush, checkpoint, remove abort file
   log()->info("broker {} stopped", cfg.broker_name);
 }
@@ -306,6 +317,7 @@ void broker_controller::impl::register_processors() {
   on(req::UNREGISTER_CLIENT, client_pool, bind(&impl::process_unregister_client));
   on(req::CHECK_CLIENT_CONFIG, client_pool, bind(&impl::process_check_client_config));
   on(req::CONSUMER_SEND_MSG_BACK, client_pool, bind(&impl::process_send_back));
+  on(req::END_TRANSACTION, client_pool, bind(&impl::process_end_transaction));
   on(req::GET_CONSUMER_LIST_BY_GROUP, client_pool, bind(&impl::process_consumer_list));
   on(req::QUERY_CONSUMER_OFFSET, client_pool, bind(&impl::process_query_consumer_offset));
   on(req::UPDATE_CONSUMER_OFFSET, client_pool, bind(&impl::process_update_consumer_offset));

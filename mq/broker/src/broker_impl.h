@@ -27,6 +27,7 @@
 #include "mq/store/message_store.h"
 #include "pull_hold_service.h"
 #include "schedule_service.h"
+#include "transaction_service.h"
 #include "subscription_group_manager.h"
 #include "topic_config_manager.h"
 
@@ -100,6 +101,7 @@ struct broker_controller::impl {
   response process_unlock_batch(const channel_ptr& ch, remoting_command& r);
   response process_check_client_config(const channel_ptr& ch, remoting_command& r);
   response process_send_back(const channel_ptr& ch, remoting_command& r);       // send_processor.cc
+  response process_end_transaction(const channel_ptr& ch, remoting_command& r);
   // Appends one message (encoding it) and answers `r` on `ch` when stored:
   // SUCCESS, or SYSTEM_ERROR with the store's status name.
   void put_and_reply(const channel_ptr& ch, const remoting_command& r, message_ext m, bool wait);
@@ -127,6 +129,7 @@ struct broker_controller::impl {
   std::unique_ptr<rebalance_lock_manager> locks;
   std::unique_ptr<pull_hold_service> hold;
   std::unique_ptr<schedule_service> schedule;
+  std::unique_ptr<transaction_service> transactions;
 
   std::unique_ptr<remoting::remoting_server> server;
   std::unique_ptr<remoting::remoting_server> fast_server;  // listenPort - 2

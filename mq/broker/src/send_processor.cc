@@ -150,11 +150,14 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   }
 
   auto tran = props.find(std::string(mq::property_transaction_prepared));
-  if (tran != props.end() && tran->second == "true") {
-    // Half messages need the transaction service (not built yet): refuse
-    // them rather than deliver an uncommitted message.
-    return reply(r, rc::NO_PERMISSION,
-                 broker_perm_text() + "sending transaction message is forbidden (transactions are not supported yet)");
+  bool half = tran != props.end() && tran->second == "true";
+  if (half) {
+    if (rt.reject_transaction_message.load())
+      return reply(r, rc::NO_PERMISSION, broker_perm_text() + "sending transaction message is forbidden");
+    if (h->batch || r.code == req::SEND_BATCH_MESSAGE)
+      return reply(r, rc::MESSAGE_ILLEGAL, "a transactional message cannot be sent in a batch");
+    if (auto d = props.find(std::string(mq::property_delay_time_level)); d != props.end() && d->second != "0")
+      return reply(r, rc::MESSAGE_ILLEGAL, "a transactional message cannot be delayed");
   }
 
   bool wait = true;
@@ -209,8 +212,14 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
     // DELAY = L > 0 on a normal (or commit) message: park it in the schedule
     // queue of level L (§6.6); the reply keeps the requested queue id.
     int32_t tran_type = sys_flag::transaction_value(m.sys_flag);
-    if (m.delay_level() > 0 && (tran_type == sys_flag::transaction_not_type ||
-                                tran_type == sys_flag::transaction_commit_type)) {
+    if (half) {
+      // Stored in the half topic until END_TRANSACTION or the check decides (§6.7).
+      transaction_service::as_half(m);
+      put.topic = m.topic;
+      put.queue_id = m.queue_id;
+      put.sys_flag = m.sys_flag;
+    } else if (m.delay_level() > 0 && (tran_type == sys_flag::transaction_not_type ||
+                                       tran_type == sys_flag::transaction_commit_type)) {
       schedule->as_scheduled(m, m.delay_level());
       put.topic = m.topic;
       put.queue_id = m.queue_id;
@@ -336,6 +345,30 @@ response broker_controller::impl::process_send_back(const channel_ptr& ch, remot
   m.sys_flag &= ~(sys_flag::bornhost_v6 | sys_flag::storehost_v6);
   put_and_reply(ch, r, std::move(m), false);
   return std::nullopt;
+}
+
+// END_TRANSACTION (normally oneway): commit or roll back a half message.
+response broker_controller::impl::process_end_transaction(const channel_ptr& ch, remoting_command& r) {
+  header_reader f{r, {}};
+  std::string group = f.str("producerGroup");
+  int64_t queue_offset = f.num("tranStateTableOffset");
+  int64_t commit_log_offset = f.num("commitLogOffset");
+  int64_t type = f.num("commitOrRollback");
+  bool from_check = f.flag("fromTransactionCheck");
+  if (auto e = f.error()) {
+    log()->warn("END_TRANSACTION from {} with bad headers: {}", ch->remote_address(), e->remark.value_or(""));
+    return r.is_oneway() ? std::nullopt : e;
+  }
+  if (r.remark && !r.remark->empty())
+    log()->info("END_TRANSACTION from {} (group {}): remark {}", ch->remote_address(), group, *r.remark);
+  auto st = transactions->end(commit_log_offset, queue_offset, group, static_cast<int32_t>(type), from_check);
+  if (!st.ok()) {
+    log()->warn("END_TRANSACTION from {} (group {}) refused: {}", ch->remote_address(), group, st.message);
+    if (r.is_oneway()) return std::nullopt;
+    return reply(r, rc::SYSTEM_ERROR, st.message);
+  }
+  if (r.is_oneway()) return std::nullopt;
+  return reply(r, rc::SUCCESS);
 }
 
 }  // namespace mq::broker

@@ -42,6 +42,9 @@ struct broker_config {
   std::string region_id = "DefaultRegion";
   bool trace_on = true;
   bool reject_transaction_message = false;
+  int64_t transaction_timeout = 6000;          // transactionTimeOut: a half message this old is checked
+  int32_t transaction_check_max = 15;          // transactionCheckMax: then it is discarded
+  int64_t transaction_check_interval = 60000;  // transactionCheckInterval
   int64_t register_name_server_period = 30000;  // clamped to 10..60 s as Java does
   int64_t register_broker_timeout_mills = 6000;
   int64_t channel_expired_timeout = 120000;     // client channels without heartbeat

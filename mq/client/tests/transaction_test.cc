@@ -1,0 +1,152 @@
+// Transactional messages end to end: our transactional producer against our
+// broker's half/op topics, END_TRANSACTION and check-back.
+#include "mq/client/producer.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "client_test_util.h"
+
+namespace mq::client::test {
+namespace {
+
+namespace rc = remoting::response_code;
+
+class listener : public transaction_listener {
+ public:
+  std::atomic<local_transaction_state> execute{local_transaction_state::COMMIT_MESSAGE};
+  std::atomic<local_transaction_state> check{local_transaction_state::COMMIT_MESSAGE};
+  std::atomic<int> checks{0};
+  local_transaction_state execute_local_transaction(const message&, const std::any&) override { return execute.load(); }
+  local_transaction_state check_local_transaction(const message_ext&) override {
+    checks++;
+    return check.load();
+  }
+};
+
+// The messages of `topic` queue `q` (empty when none).
+std::vector<message_ext> visible(cluster& c, const std::string& topic, int32_t q) {
+  auto resp = c.pull("reader", topic, q, 0);
+  return resp.code == rc::SUCCESS ? cluster::records(resp) : std::vector<message_ext>{};
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+transaction_producer_options tx_opts(const cluster& c) {
+  transaction_producer_options o;
+  o.namesrv_addr = c.ns_addr();
+  o.group = "tx_pg";
+  o.heartbeat_broker_interval = 500ms;  // the broker learns the producer (for checks) quickly
+  return o;
+}
+
+TEST(Transactions, CommitIsVisibleOnceRollbackNever) {
+  cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "500"}});
+  c.create_topic("tx_t", 1);
+  listener l;
+  transaction_producer p(tx_opts(c), &l);
+  ASSERT_TRUE(p.start().ok());
+  message_queue q0{"tx_t", "broker-a", 0};
+  (void)q0;
+  auto committed = p.send_message_in_transaction(make_msg("tx_t", "committed"), 0);
+  ASSERT_TRUE(committed) << committed.error().message;
+  EXPECT_EQ(committed->local_state, local_transaction_state::COMMIT_MESSAGE);
+  l.execute = local_transaction_state::ROLLBACK_MESSAGE;
+  auto rolled = p.send_message_in_transaction(make_msg("tx_t", "rolled back"), 0);
+  ASSERT_TRUE(rolled);
+  ASSERT_TRUE(eventually([&] { return !visible(c, "tx_t", committed->queue.queue_id).empty(); }, 5s));
+  std::this_thread::sleep_for(1500ms);  // past the check timeout: nothing else appears
+  std::vector<message_ext> all;
+  for (int q = 0; q < 1; ++q) {
+    auto v = visible(c, "tx_t", q);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].body, "committed");
+  EXPECT_EQ(*all[0].property("UNIQ_KEY"), committed->msg_id);
+  EXPECT_EQ(l.checks.load(), 0);  // both were decided at once
+}
+
+TEST(Transactions, UnknownIsResolvedByTheCheck) {
+  cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}});
+  c.create_topic("tx_u", 1);
+  listener l;
+  l.execute = local_transaction_state::UNKNOW;
+  l.check = local_transaction_state::COMMIT_MESSAGE;
+  transaction_producer p(tx_opts(c), &l);
+  ASSERT_TRUE(p.start().ok());
+  auto r = p.send_message_in_transaction(make_msg("tx_u", "decided later"), 0);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(visible(c, "tx_u", 0).empty());  // not before the check
+  ASSERT_TRUE(eventually([&] { return !visible(c, "tx_u", 0).empty(); }, 10s));
+  EXPECT_GE(l.checks.load(), 1);
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(visible(c, "tx_u", 0).size(), 1u);  // committed once, checks stop
+}
+
+TEST(Transactions, ANewProducerOfTheGroupSettlesWhatADeadOneLeft) {
+  cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}});
+  c.create_topic("tx_k", 1);
+  {
+    listener dead;
+    dead.execute = local_transaction_state::UNKNOW;
+    transaction_producer p(tx_opts(c), &dead);
+    ASSERT_TRUE(p.start().ok());
+    ASSERT_TRUE(p.send_message_in_transaction(make_msg("tx_k", "orphan"), 0));
+    // Gone before any check (as a killed producer: no END_TRANSACTION was sent for UNKNOW).
+  }
+  // The broker restarts with the half message pending, too.
+  c.stop_broker();
+  c.start_broker();
+  listener fresh;
+  fresh.check = local_transaction_state::COMMIT_MESSAGE;
+  transaction_producer p2(tx_opts(c), &fresh);
+  ASSERT_TRUE(p2.start().ok());
+  // The producer is known to the broker by its heartbeat, once it has a route.
+  ASSERT_TRUE(p2.send_message_in_transaction(make_msg("tx_k", "another"), 0));
+  ASSERT_TRUE(eventually([&] {
+    auto v = visible(c, "tx_k", 0);
+    return v.size() >= 2;
+  }, 15s));
+  auto v = visible(c, "tx_k", 0);
+  ASSERT_EQ(v.size(), 2u);
+  std::set<std::string> bodies{v[0].body, v[1].body};
+  EXPECT_TRUE(bodies.contains("orphan"));
+  EXPECT_GE(fresh.checks.load(), 1);
+}
+
+TEST(Transactions, RollbackByCheckAndClearErrors) {
+  cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}});
+  c.create_topic("tx_r", 1);
+  listener l;
+  l.execute = local_transaction_state::UNKNOW;
+  l.check = local_transaction_state::ROLLBACK_MESSAGE;
+  transaction_producer p(tx_opts(c), &l);
+  ASSERT_TRUE(p.start().ok());
+  ASSERT_TRUE(p.send_message_in_transaction(make_msg("tx_r", "never"), 0));
+  ASSERT_TRUE(eventually([&] { return l.checks.load() >= 1; }, 10s));
+  std::this_thread::sleep_for(800ms);
+  EXPECT_TRUE(visible(c, "tx_r", 0).empty());
+  EXPECT_EQ(l.checks.load(), 1);  // rolled back by the first check; no more checks
+  // A delayed transactional message is refused with a clear error.
+  auto delayed = make_msg("tx_r", "d");
+  delayed.set_delay_level(2);
+  message half = delayed;
+  half.put_property("TRAN_MSG", "true");
+  half.put_property("PGROUP", "tx_pg");
+  auto r = p.send(half);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cannot be delayed"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace mq::client::test
