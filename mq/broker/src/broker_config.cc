@@ -111,6 +111,7 @@ result<broker_config> broker_config_from(const properties_map& props) {
   c.region_id = r.s("regionId", c.region_id);
   c.trace_on = r.b("traceOn", c.trace_on);
   c.reject_transaction_message = r.b("rejectTransactionMessage", c.reject_transaction_message);
+  c.enable_property_filter = r.b("enablePropertyFilter", c.enable_property_filter);
   c.transaction_timeout = r.i64("transactionTimeOut", c.transaction_timeout);
   c.transaction_check_max = r.i32("transactionCheckMax", c.transaction_check_max);
   c.transaction_check_interval = r.i64("transactionCheckInterval", c.transaction_check_interval);

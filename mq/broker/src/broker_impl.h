@@ -27,6 +27,7 @@
 #include "mq/store/message_store.h"
 #include "pull_hold_service.h"
 #include "schedule_service.h"
+#include "sql_filter.h"
 #include "transaction_service.h"
 #include "subscription_group_manager.h"
 #include "topic_config_manager.h"
@@ -113,6 +114,10 @@ struct broker_controller::impl {
   bool writeable() const { return perm::writeable(rt.broker_permission.load()); }
   bool readable() const { return perm::readable(rt.broker_permission.load()); }
   std::string broker_perm_text() const;
+  // A compiled SQL92 subscription (cached by text); errors name the position.
+  result<std::shared_ptr<const sql_filter>> sql_for(const std::string& expression);
+  std::mutex sql_mu_;
+  std::map<std::string, std::shared_ptr<const sql_filter>> sql_cache_;  // GUARDED_BY(sql_mu_)
 
   broker_config cfg;
   runtime_config rt;

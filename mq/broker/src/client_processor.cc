@@ -176,6 +176,11 @@ response broker_controller::impl::process_check_client_config(const channel_ptr&
   if (!j || !j->is_object()) return reply(r, rc::SYSTEM_ERROR, "bad CheckClientRequestBody");
   auto sd = j->find("subscriptionData");
   std::string type = sd != j->end() && sd->is_object() ? json_str(*sd, "expressionType", "TAG") : "TAG";
+  if (type == "SQL92" && cfg.enable_property_filter) {
+    auto f = sql_for(json_str(*sd, "subString", ""));
+    if (!f) return reply(r, rc::SUBSCRIPTION_PARSE_FAILED, "The SQL92 expression is invalid: " + f.error().message);
+    return reply(r, rc::SUCCESS);
+  }
   if (type != "TAG") {
     return reply(r, rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by " + type);
   }

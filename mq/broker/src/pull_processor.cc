@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "broker_impl.h"
+#include "mq/common/message_record.h"
+#include "mq/common/properties.h"
 #include "log.h"
 
 namespace mq::broker {
@@ -70,13 +72,27 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
 
   // The subscription: from the request, or from the group's heartbeat.
   std::optional<subscription_data> sub;
+  std::shared_ptr<const sql_filter> sql;
+  // SQL92 subscriptions: compiled (and cached), or refused with the parse error.
+  auto use_sql = [&](const std::string& expression) -> response {
+    if (!cfg.enable_property_filter)
+      return fail(rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by SQL92");
+    auto f = sql_for(expression);
+    if (!f) return fail(rc::SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed: " + f.error().message);
+    sql = *f;
+    return std::nullopt;
+  };
   if (sys_flag & kSubscription) {
     const std::string* expr = r.field("subscription");
     const std::string* type = r.field("expressionType");
-    if (type && !type->empty() && *type != "TAG") {
+    if (type && *type == "SQL92") {
+      if (auto e = use_sql(expr ? *expr : "")) return e;
+      sub = subscription_data{topic, expr ? *expr : "", {}, {}, sub_version, "SQL92", false};
+    } else if (type && !type->empty() && *type != "TAG") {
       return fail(rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by " + *type);
+    } else {
+      sub = subscription_data::build(topic, expr ? *expr : "*", sub_version);
     }
-    sub = subscription_data::build(topic, expr ? *expr : "*", sub_version);
   } else {
     auto info = consumers.group(group);
     if (!info) return fail(rc::SUBSCRIPTION_NOT_EXIST, "the consumer's group info not exist");
@@ -88,7 +104,9 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
     if (s->second.sub_version < sub_version) {
       return fail(rc::SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
     }
-    if (s->second.expression_type != "TAG") {
+    if (s->second.expression_type == "SQL92") {
+      if (auto e = use_sql(s->second.sub_string)) return e;
+    } else if (s->second.expression_type != "TAG") {
       return fail(rc::SYSTEM_ERROR, "The broker does not support consumer to filter message by " +
                                         s->second.expression_type);
     }
@@ -96,11 +114,32 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
   }
 
   store::tags_filter filter;
-  if (sub && !sub->accepts_all()) {
+  if (sub && !sql && !sub->accepts_all()) {
     filter = [codes = sub->code_set](int64_t tags_code) { return codes.count(static_cast<int32_t>(tags_code)) != 0; };
   }
   int32_t want = static_cast<int32_t>(std::clamp<int64_t>(max_msgs, 1, kMaxTransferCount));
   auto got = store->get_message(topic, static_cast<int32_t>(queue_id), queue_offset, want, kMaxTransferBytes, filter);
+
+  if (sql && got.status == store::get_status::found) {
+    // SQL92: keep the records whose properties match (the consume queue has
+    // only tags); none left → NO_MATCHED_MESSAGE, and the consumer moves on.
+    std::string kept;
+    int32_t n = 0;
+    std::string_view rest = got.body;
+    while (!rest.empty()) {
+      auto v = parse_record_view(rest, false);
+      if (!v || v->total_size <= 0 || static_cast<size_t>(v->total_size) > rest.size()) break;
+      auto record = rest.substr(0, static_cast<size_t>(v->total_size));
+      if (sql->matches(decode_properties(v->properties))) {
+        kept.append(record);
+        ++n;
+      }
+      rest.remove_prefix(record.size());
+    }
+    got.body = std::move(kept);
+    got.msg_count = n;
+    if (n == 0) got.status = store::get_status::no_matched_message;
+  }
 
   int32_t code = rc::SUCCESS;
   switch (got.status) {
@@ -148,6 +187,17 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
     resp.body = std::move(got.body);
   }
   return resp;
+}
+
+result<std::shared_ptr<const sql_filter>> broker_controller::impl::sql_for(const std::string& expression) {
+  std::lock_guard lk(sql_mu_);
+  if (auto it = sql_cache_.find(expression); it != sql_cache_.end()) return it->second;
+  auto f = sql_filter::compile(expression);
+  if (!f) return f.error();
+  if (sql_cache_.size() >= 1024) sql_cache_.clear();
+  auto p = std::make_shared<const sql_filter>(std::move(*f));
+  sql_cache_[expression] = p;
+  return p;
 }
 
 void broker_controller::impl::rerun_pull(held_pull&& p) {

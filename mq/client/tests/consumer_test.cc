@@ -482,15 +482,56 @@ TEST(PushConsumer, StartErrorsAreClear) {
   auto st = u.start();
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message.find("name server"), std::string::npos) << st.message;
-  // SQL92 needs broker support that this broker does not have: start says so.
+  // A malformed SQL92 expression: the broker's CHECK_CLIENT_CONFIG refuses it and start says so.
   push_consumer sql(o);
-  ASSERT_TRUE(sql.subscribe_sql("t", "a > 5").ok());
+  ASSERT_TRUE(sql.subscribe_sql("t", "a > ").ok());
   sql.register_listener([](auto&, auto&) { return consume_status::CONSUME_SUCCESS; });
   producer p(producer_opts(c));
   ASSERT_TRUE(p.start().ok());
   ASSERT_TRUE(p.send(make_msg("t", "x")));
   auto sst = sql.start();
   EXPECT_FALSE(sst.ok());
+  EXPECT_NE(sst.message.find("SQL92"), std::string::npos) << sst.message;
+}
+
+TEST(PushConsumer, Sql92SubscriptionGetsOnlyMatchingMessages) {
+  cluster c;
+  c.create_topic("sql_t", 2);
+  producer p(producer_opts(c));
+  ASSERT_TRUE(p.start().ok());
+  recorder rec;
+  auto o = consumer_opts(c, "sql_group");
+  push_consumer cons(o);
+  ASSERT_TRUE(cons.subscribe_sql("sql_t", "a between 0 and 3 AND (TAGS = 'TagA' OR b IS NOT NULL)").ok());
+  cons.register_listener([&](const std::vector<message_ext>& msgs, consume_context&) {
+    for (auto& m : msgs) rec.add("c", m);
+    return consume_status::CONSUME_SUCCESS;
+  });
+  auto st = cons.start();
+  ASSERT_TRUE(st.ok()) << st.message;
+  ASSERT_TRUE(eventually([&] { return cons.assigned_queues().size() >= 2; }, 20s));
+  int expected = 0;
+  for (int a = -1; a <= 5; ++a) {
+    for (const char* tag : {"TagA", "TagB"}) {
+      for (bool with_b : {false, true}) {
+        auto m = make_msg("sql_t", std::to_string(a) + tag + (with_b ? "b" : ""), tag);
+        m.put_property("a", std::to_string(a));
+        if (with_b) m.put_property("b", "1");
+        ASSERT_TRUE(p.send(m));
+        if (a >= 0 && a <= 3 && (std::string(tag) == "TagA" || with_b)) ++expected;
+      }
+    }
+  }
+  auto none = make_msg("sql_t", "no a", "TagA");  // a missing: NULL, never matches
+  ASSERT_TRUE(p.send(none));
+  ASSERT_TRUE(rec.wait_count(static_cast<size_t>(expected), 20s)) << rec.size() << " of " << expected;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(rec.size(), static_cast<size_t>(expected));
+  for (auto& r : rec.snapshot()) {
+    int a = std::stoi(*r.msg.property("a"));
+    EXPECT_TRUE(a >= 0 && a <= 3) << r.msg.body;
+    EXPECT_TRUE(r.msg.tags() == "TagA" || r.msg.property("b")) << r.msg.body;
+  }
 }
 
 }  // namespace

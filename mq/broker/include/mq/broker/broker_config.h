@@ -42,6 +42,7 @@ struct broker_config {
   std::string region_id = "DefaultRegion";
   bool trace_on = true;
   bool reject_transaction_message = false;
+  bool enable_property_filter = true;           // enablePropertyFilter: SQL92 subscriptions (Java's default is false)
   int64_t transaction_timeout = 6000;          // transactionTimeOut: a half message this old is checked
   int32_t transaction_check_max = 15;          // transactionCheckMax: then it is discarded
   int64_t transaction_check_interval = 60000;  // transactionCheckInterval
