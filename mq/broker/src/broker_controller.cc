@@ -156,7 +156,7 @@ void broker_controller::impl::stop(bool graceful) {
     if (fast_server) fast_server->stop();
     server->stop();
     hold->stop();
-    schedule->stop();
+    schedule->stop(false);  // a crash writes nothing
     if (transactions) transactions->stop();
     for (auto* p : {&send_pool, &pull_pool, &client_pool, &admin_pool}) (*p)->shutdown();
     ns_client->shutdown();

@@ -1,5 +1,7 @@
 #include "schedule_service.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "clock.h"
@@ -10,6 +12,28 @@
 #include "mq/common/message_record.h"
 
 namespace mq::broker {
+
+std::string schedule_service::source_tag(int level, int64_t offset) {
+  return std::to_string(level) + ":" + std::to_string(offset);
+}
+
+bool schedule_service::already_delivered(int level, int64_t offset) {
+  auto got = store_.get_message(std::string(schedule_topic), level - 1, offset, 1, 8 * 1024 * 1024, nullptr);
+  if (got.status != store::get_status::found) return false;
+  auto rec = decode_record(got.body, false);
+  if (!rec) return false;
+  auto* uniq = rec->property(property_uniq_client_message_id_keyidx);
+  auto* real_topic = rec->property(property_real_topic);
+  if (!uniq || !real_topic) return false;  // no key to find the copy by: it may be delivered again
+  std::string tag = source_tag(level, offset);
+  for (auto& r : store_.query_by_key(*real_topic, *uniq, 64, 0, std::numeric_limits<int64_t>::max())) {
+    auto copy = decode_record(r, false);
+    if (!copy) continue;
+    auto* src = copy->property(source_property);
+    if (src && *src == tag) return true;
+  }
+  return false;
+}
 
 schedule_service::schedule_service(store::message_store& store, std::vector<int64_t> levels_ms, std::string path)
     : store_(store), levels_ms_(std::move(levels_ms)), path_(std::move(path)) {}
@@ -27,12 +51,24 @@ void schedule_service::start() {
       }
     }
     for (int l = 1; l <= static_cast<int>(levels_ms_.size()); ++l) offsets_.emplace(l, 0);
+    // After a crash the persisted progress can be behind what was delivered:
+    // skip the messages whose delivered copy is already in the store (found
+    // through the index by UNIQ_KEY and tagged with its source), so a restart
+    // neither loses nor repeats them.
+    store_.wait_dispatched(std::chrono::seconds(30));
+    for (auto& [level, offset] : offsets_) {
+      int64_t from = offset;
+      while (already_delivered(level, offset)) ++offset;
+      if (offset != from)
+        log()->info("schedule service: level {} resumes at {} (the persisted {} was behind deliveries)", level, offset,
+                    from);
+    }
   }
   log()->info("schedule service: {} delay levels, offsets loaded from {}", levels_ms_.size(), path_);
   thread_ = std::thread([this] { run(); });
 }
 
-void schedule_service::stop() {
+void schedule_service::stop(bool persist_offsets) {
   {
     std::lock_guard lk(mu_);
     if (stopping_) return;
@@ -40,7 +76,7 @@ void schedule_service::stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
-  persist();
+  if (persist_offsets) persist();
 }
 
 nlohmann::json schedule_service::offsets_json() const {
@@ -111,6 +147,7 @@ bool schedule_service::deliver_level(int level) {
     m.topic = *real_topic;
     m.queue_id = std::atoi(real_qid->c_str());
     m.remove_property(property_delay_time_level);
+    m.put_property(std::string(source_property), source_tag(level, offset));
     m.sys_flag = sys_flag::reset_transaction_value(m.sys_flag, sys_flag::transaction_not_type);
     auto put = single_put(m, false);
     if (!put) {

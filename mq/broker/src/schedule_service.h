@@ -8,9 +8,12 @@
 //
 // Progress per level is persisted to <store root>/config/delayOffset.json
 // ({"offsetTable":{1:12,2:0}}, fastjson style; written every 10 s and at
-// stop). After a crash the messages delivered since the last persist are
-// delivered again (at least once; consumers dedupe); none is lost. A failed
-// put is retried, never skipped.
+// stop). Each delivered copy carries SCHEDULE_SOURCE = "<level>:<offset>";
+// at start, the messages after the persisted progress whose copy is already
+// in the store (found by UNIQ_KEY through the index) are skipped, so a
+// restart after a crash neither loses nor repeats deliveries. (A message
+// without UNIQ_KEY cannot be found that way and may be delivered again.) A
+// failed put is retried, never skipped.
 //
 // Thread-safety: one thread of its own; offsets_json() may be called from any
 // thread.
@@ -22,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,7 +44,8 @@ class schedule_service {
 
   // Loads delayOffset.json (a damaged file falls back to .bak, then to 0s).
   void start();
-  void stop();  // persists
+  // Joins the thread; `persist` = false leaves the file as it was (a crash, in tests).
+  void stop(bool persist = true);
   void persist();
   // The delayOffset.json content (GET_ALL_DELAY_OFFSET).
   nlohmann::json offsets_json() const;
@@ -56,10 +61,16 @@ class schedule_service {
 
   uint64_t delivered() const { return delivered_.load(); }
 
+  // The property naming a delivered copy's schedule-queue source.
+  static constexpr std::string_view source_property = "SCHEDULE_SOURCE";
+
  private:
   void run();
   // Delivers the due messages of one level; returns true if any was delivered.
   bool deliver_level(int level);
+  static std::string source_tag(int level, int64_t offset);
+  // A copy of the message at (level, offset) is already in the store.
+  bool already_delivered(int level, int64_t offset);
 
   store::message_store& store_;
   const std::vector<int64_t> levels_ms_;

@@ -101,6 +101,25 @@ TEST(Schedule, PendingDelaysSurviveARestartAndComeOnce) {
   EXPECT_EQ((*j)["offsetTable"]["3"], 5);
 }
 
+TEST(Schedule, ACrashAfterDeliveryDoesNotRepeatIt) {
+  cluster c(conf{{"messageDelayLevel", "1s 2s"}});
+  c.create_topic("crash_t", 1);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(c.send("crash_t", "c" + std::to_string(i), 0, {{"DELAY", "1"}, {"UNIQ_KEY", "CK" + std::to_string(i)}}).code,
+              rc::SUCCESS);
+  ASSERT_EQ(wait_for(c, "crash_t", 0, 5s, 3).size(), 3u);
+  // Killed before the 10 s progress write: the persisted offsets are behind.
+  c.crash_broker();
+  c.start_broker();
+  std::this_thread::sleep_for(2500ms);  // time for any (wrong) re-delivery
+  auto all = wait_for(c, "crash_t", 0, 1s, 3);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(*all[0].property("SCHEDULE_SOURCE"), "1:0");
+  // And what is still pending after the crash is delivered.
+  ASSERT_EQ(c.send("crash_t", "after", 0, {{"DELAY", "1"}, {"UNIQ_KEY", "CK9"}}).code, rc::SUCCESS);
+  EXPECT_EQ(wait_for(c, "crash_t", 0, 5s, 4).size(), 4u);
+}
+
 TEST(SendBack, GoesToTheRetryTopicAfterTheDelayWithItsIdentity) {
   cluster c(conf{{"messageDelayLevel", "1s 1s 1s 1s"}});
   c.create_topic("sb_t", 1);

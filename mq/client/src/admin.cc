@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "client_instance.h"
+#include "mq/client/producer.h"
 #include "consumer_core.h"
 #include "log.h"
 #include "mq/common/message_const.h"
@@ -31,6 +33,8 @@ int64_t consume_stats::total_lag() const {
 struct admin_client::impl {
   client_options opts;
   std::unique_ptr<client_instance> inst;
+  std::mutex producer_mu;
+  std::unique_ptr<producer> resender;  // GUARDED_BY(producer_mu) made on first resend_dlq
 
   explicit impl(client_options o) : opts(std::move(o)), inst(std::make_unique<client_instance>(opts)) {}
 
@@ -155,7 +159,13 @@ status admin_client::start() {
   return status::success();
 }
 
-void admin_client::shutdown() { impl_->inst->shutdown(); }
+void admin_client::shutdown() {
+  {
+    std::lock_guard lk(impl_->producer_mu);
+    if (impl_->resender) impl_->resender->shutdown();
+  }
+  impl_->inst->shutdown();
+}
 
 result<cluster_info> admin_client::cluster() { return impl_->cluster(); }
 
@@ -426,6 +436,64 @@ result<message_ext> admin_client::message_at(const message_queue& q, int64_t off
   if (out.code != rc::SUCCESS || out.msgs.empty())
     return status::error(errc::not_found, "no message at offset " + std::to_string(offset) + " of " + q.to_string());
   return std::move(out.msgs.front());
+}
+
+result<int> admin_client::resend_dlq(const std::string& group, const std::string& offset_msg_id, int64_t from_offset) {
+  const std::string dlq = std::string(dlq_group_topic_prefix) + group;
+  std::vector<message_ext> dead;
+  if (!offset_msg_id.empty()) {
+    auto m = view_message(offset_msg_id);
+    if (!m) return m.error();
+    if (m->topic != dlq) return status::error(errc::not_found, offset_msg_id + " is not a dead letter of " + group);
+    dead.push_back(std::move(*m));
+  } else {
+    auto route = impl_->inst->fetch_route(dlq);
+    if (!route) return route.error();
+    for (auto& q : route->subscribe_queues(dlq)) {
+      auto hi = max_offset(*impl_->inst, q);
+      if (!hi) return hi.error();
+      for (int64_t o = from_offset; o < *hi; ++o) {
+        auto m = message_at(q, o);
+        if (m) dead.push_back(std::move(*m));
+      }
+    }
+  }
+  producer* p;
+  {
+    std::lock_guard lk(impl_->producer_mu);
+    if (!impl_->resender) {
+      producer_options po;
+      static_cast<client_options&>(po) = impl_->opts;
+      po.instance_name = "";
+      po.group = "TOOLS_RESEND_DLQ";
+      impl_->resender = std::make_unique<producer>(po);
+      if (auto st = impl_->resender->start(); !st.ok()) return st;
+    }
+    p = impl_->resender.get();
+  }
+  int sent = 0;
+  for (auto& d : dead) {
+    auto* original = d.property(property_retry_topic);
+    if (!original || original->empty()) {
+      log()->warn("dead letter {} of {} has no RETRY_TOPIC; not resent", d.msg_id, group);
+      continue;
+    }
+    message m;
+    m.topic = *original;
+    m.flag = d.flag;
+    m.body = d.body;
+    m.properties = d.properties;
+    for (auto k : {property_retry_topic, property_delay_time_level, property_real_topic, property_real_queue_id,
+                   property_reconsume_time, property_max_reconsume_times, property_min_offset, property_max_offset,
+                   property_wait_store_msg_ok, property_cluster})
+      m.remove_property(k);
+    m.remove_property("SCHEDULE_SOURCE");
+    auto r = p->send(m);
+    if (!r) return status::error(r.error().code, "resending " + d.msg_id + ": " + r.error().message);
+    log()->info("dead letter {} of {} resent to {} as {}", d.msg_id, group, m.topic, r->offset_msg_id);
+    ++sent;
+  }
+  return sent;
 }
 
 result<std::map<std::string, std::string>> admin_client::broker_runtime_info(const std::string& broker_addr) {

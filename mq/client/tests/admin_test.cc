@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "client_test_util.h"
+#include "mq/common/message_id.h"
 
 namespace mq::client::test {
 namespace {
@@ -183,6 +184,53 @@ TEST(Admin, QueryMessagesAndSubscriptionGroups) {
   ASSERT_TRUE(groups);
   EXPECT_EQ(std::find_if(groups->begin(), groups->end(), [](auto& x) { return x.group_name == "sg_test"; }),
             groups->end());
+}
+
+TEST(Admin, ResendsDeadLettersToTheirOriginalTopic) {
+  cluster c;
+  c.create_topic("dead_t", 1);
+  admin_client a(admin_opts(c));
+  ASSERT_TRUE(a.start().ok());
+  producer p(producer_opts(c));
+  ASSERT_TRUE(p.start().ok());
+  auto m = make_msg("dead_t", "poison", "T");
+  m.set_keys({"order-1"});
+  auto sent = p.send(m);
+  ASSERT_TRUE(sent);
+  // Straight to the DLQ of group g (send-back with delay level -1).
+  auto back = remoting::remoting_command::request(remoting::request_code::CONSUMER_SEND_MSG_BACK);
+  auto id = decode_offset_msg_id(sent->offset_msg_id);
+  back.set("offset", id->second);
+  back.set("group", "g");
+  back.set("delayLevel", int64_t{-1});
+  ASSERT_EQ(c.call(std::move(back)).response.code, 0);
+  std::vector<message_ext> dlq;
+  for (int i = 0; i < 250 && dlq.empty(); ++i) {
+    auto r = c.pull("x", "%DLQ%g", 0, 0);
+    if (r.code == 0) dlq = cluster::records(r);
+    else std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(dlq.size(), 1u);
+  auto n = a.resend_dlq("g", dlq[0].msg_id);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  std::vector<message_ext> again;
+  for (int i = 0; i < 250 && again.size() < 2; ++i) {
+    auto r = c.pull("x", "dead_t", 0, 0);
+    if (r.code == 0) again = cluster::records(r);
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1].body, "poison");
+  EXPECT_EQ(again[1].tags(), "T");
+  EXPECT_EQ(again[1].keys(), std::vector<std::string>{"order-1"});
+  EXPECT_EQ(*again[1].property("UNIQ_KEY"), sent->msg_id);
+  EXPECT_EQ(again[1].property("RETRY_TOPIC"), nullptr);
+  EXPECT_EQ(again[1].reconsume_times, 0);
+  // All of them from offset 0 (the one letter again), and bad ids.
+  EXPECT_EQ(*a.resend_dlq("g"), 1);
+  EXPECT_EQ(a.resend_dlq("g", sent->offset_msg_id).error().code, errc::not_found);  // not in the DLQ
+  EXPECT_FALSE(a.resend_dlq("nobody"));
 }
 
 TEST(Admin, UnreachableNameServerIsAClearError) {

@@ -2,7 +2,12 @@
 // broker's half/op topics, END_TRANSACTION and check-back.
 #include "mq/client/producer.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -121,6 +126,38 @@ TEST(Transactions, ANewProducerOfTheGroupSettlesWhatADeadOneLeft) {
   ASSERT_EQ(v.size(), 2u);
   std::set<std::string> bodies{v[0].body, v[1].body};
   EXPECT_TRUE(bodies.contains("orphan"));
+  EXPECT_GE(fresh.checks.load(), 1);
+}
+
+TEST(Transactions, AProducerKilledWithSigkillAfterTheHalfMessageIsSettledByAnotherOne) {
+  cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}});
+  c.create_topic("tx_kill", 1);
+  // The producer in its own process: half message sent, then SIGKILL.
+  std::string cmd = std::string(MQ_TX_CHILD) + " " + c.ns_addr() + " tx_kill tx_pg";
+  FILE* child = ::popen(("exec " + cmd).c_str(), "r");
+  ASSERT_NE(child, nullptr);
+  char line[256] = {0};
+  ASSERT_NE(std::fgets(line, sizeof line, child), nullptr);
+  std::string sent(line);
+  ASSERT_EQ(sent.rfind("sent ", 0), 0u) << sent;
+  auto space = sent.find(' ', 5);
+  ASSERT_NE(space, std::string::npos) << sent;
+  std::string msg_id = sent.substr(5, space - 5);
+  pid_t pid = static_cast<pid_t>(std::stol(sent.substr(space + 1)));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ::pclose(child);
+  EXPECT_TRUE(visible(c, "tx_kill", 0).empty());
+  // A new producer of the group answers the check: the half message commits.
+  listener fresh;
+  fresh.check = local_transaction_state::COMMIT_MESSAGE;
+  transaction_producer p(tx_opts(c), &fresh);
+  ASSERT_TRUE(p.start().ok());
+  ASSERT_TRUE(p.send(make_msg("tx_kill", "route warm-up")));  // gives it a route, so it heartbeats the broker
+  ASSERT_TRUE(eventually([&] {
+    for (auto& m : visible(c, "tx_kill", 0))
+      if (*m.property("UNIQ_KEY") == msg_id) return true;
+    return false;
+  }, 15s));
   EXPECT_GE(fresh.checks.load(), 1);
 }
 

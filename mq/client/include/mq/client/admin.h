@@ -136,6 +136,14 @@ class admin_client {
   // The message at `offset` of queue `q`.
   result<message_ext> message_at(const message_queue& q, int64_t offset);
 
+  // Resends dead letters of `group` (%DLQ%<group>) to their original topic
+  // (the RETRY_TOPIC property), as new messages with the same body, tags,
+  // keys and UNIQ_KEY (so idempotent consumers still dedupe) and the retry
+  // bookkeeping removed. `offset_msg_id` names one dead letter; empty = every
+  // dead letter from queue offset `from_offset`. Returns how many were resent.
+  // Errors: not_found (no such DLQ or message), the producer's send errors.
+  result<int> resend_dlq(const std::string& group, const std::string& offset_msg_id = "", int64_t from_offset = 0);
+
   // ---- brokers ----
   result<std::map<std::string, std::string>> broker_runtime_info(const std::string& broker_addr);
 
