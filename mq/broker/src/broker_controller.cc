@@ -132,7 +132,8 @@ bool broker_controller::impl::start(std::string* error) {
         for (auto& c : producers.channels(group))
           if (c.ch && c.ch->is_open()) return c.ch;
         return nullptr;
-      });
+      },
+      cfg.store.store_path_root_dir + "/config/transactionCheck.json");
   transactions->start();
   scheduler_ = std::thread([this] { scheduler_loop(); });
   started_ = true;

@@ -1,6 +1,9 @@
 #include "transaction_service.h"
 
+#include <nlohmann/json.hpp>
+
 #include "clock.h"
+#include "json_file.h"
 #include "log.h"
 #include "mq/common/message_const.h"
 #include "mq/common/message_id.h"
@@ -18,8 +21,13 @@ constexpr const char* remove_tag = "d";
 
 transaction_service::transaction_service(store::message_store& store, transaction_options opts,
                                          socket_address store_host,
-                                         std::function<remoting::channel_ptr(const std::string&)> producer_channel)
-    : store_(store), opts_(opts), store_host_(store_host), producer_channel_(std::move(producer_channel)) {}
+                                         std::function<remoting::channel_ptr(const std::string&)> producer_channel,
+                                         std::string checks_path)
+    : store_(store),
+      opts_(opts),
+      store_host_(store_host),
+      producer_channel_(std::move(producer_channel)),
+      checks_path_(std::move(checks_path)) {}
 
 transaction_service::~transaction_service() { stop(); }
 
@@ -43,6 +51,19 @@ void transaction_service::load_done() {
   }
   scan_from_ = std::max<int64_t>(0, store_.min_offset_in_queue(half_topic, 0));
   while (done_.contains(scan_from_)) ++scan_from_;
+  if (auto j = load_json_file(checks_path_); j && j->contains("checks") && (*j)["checks"].is_object()) {
+    for (auto& [k, v] : (*j)["checks"].items()) {
+      int64_t off = std::atoll(k.c_str());
+      if (v.is_number_integer() && !done_.contains(off)) checks_[off] = v.get<int32_t>();
+    }
+  }
+}
+
+void transaction_service::persist_checks() {
+  nlohmann::json table = nlohmann::json::object();
+  for (auto& [off, n] : checks_) table[std::to_string(off)] = n;
+  if (!persist_json_file(checks_path_, {{"checks", table}}))
+    log()->error("transactions: cannot write {}", checks_path_);
 }
 
 void transaction_service::start() {
@@ -144,6 +165,7 @@ void transaction_service::check_now() {
   std::unique_lock lk(mu_);
   int64_t offset = scan_from_;
   int64_t now = now_ms();
+  bool counted = false;
   while (!stopping_) {
     auto got = store_.get_message(half_topic, 0, offset, 32, 8 * 1024 * 1024, nullptr);
     if (got.status != store::get_status::found) break;
@@ -189,6 +211,7 @@ void transaction_service::check_now() {
       cmd.set("offsetMsgId", encode_offset_msg_id(half.store_host, half.commit_log_offset));
       cmd.body = std::move(*body);
       ++n;
+      counted = true;
       auto e = ch->invoke_oneway(std::move(cmd));
       log()->info("transaction {}: check {} sent to {} ({})", id, n, ch->remote_address(),
                   e == remoting::errc::ok ? "ok" : remoting::to_string(e));
@@ -196,6 +219,7 @@ void transaction_service::check_now() {
     if (stop) break;
     offset = got.next_begin_offset;
   }
+  if (counted) persist_checks();
 }
 
 void transaction_service::run() {

@@ -17,8 +17,10 @@
 //    logged).
 //
 // The done set is rebuilt from the op queue at start, so a restarted broker
-// resumes checking what is pending. Check counts live in memory (a restart
-// starts them again).
+// resumes checking what is pending; the check counts of pending half
+// messages are written to config/transactionCheck.json after each pass that
+// sent a check ({"checks":{"<half offset>":n}}), so the limit holds across
+// restarts.
 //
 // Thread-safety: end() and the check thread share one mutex.
 #pragma once
@@ -49,8 +51,10 @@ class transaction_service {
  public:
   // `producer_channel(group)` returns a live channel of a producer of that
   // group, or nullptr.
+  // `checks_path`: where the check counts persist (config/transactionCheck.json).
   transaction_service(store::message_store& store, transaction_options opts, socket_address store_host,
-                      std::function<remoting::channel_ptr(const std::string&)> producer_channel);
+                      std::function<remoting::channel_ptr(const std::string&)> producer_channel,
+                      std::string checks_path);
   ~transaction_service();  // stop()
 
   void start();
@@ -73,11 +77,13 @@ class transaction_service {
   void run();
   status write_op(int64_t half_queue_offset);
   void load_done();
+  void persist_checks();  // REQUIRES(mu_)
 
   store::message_store& store_;
   const transaction_options opts_;
   const socket_address store_host_;
   std::function<remoting::channel_ptr(const std::string&)> producer_channel_;
+  const std::string checks_path_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::set<int64_t> done_;            // GUARDED_BY(mu_) half queue offsets with an op record

@@ -161,6 +161,22 @@ TEST(Transactions, AProducerKilledWithSigkillAfterTheHalfMessageIsSettledByAnoth
   EXPECT_GE(fresh.checks.load(), 1);
 }
 
+TEST(Transactions, AnUnresolvedHalfMessageIsDiscardedAfterCheckMax) {
+  cluster c(broker::test::conf{
+      {"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}, {"transactionCheckMax", "2"}});
+  c.create_topic("tx_max", 1);
+  listener l;
+  l.execute = local_transaction_state::UNKNOW;
+  l.check = local_transaction_state::UNKNOW;
+  transaction_producer p(tx_opts(c), &l);
+  ASSERT_TRUE(p.start().ok());
+  ASSERT_TRUE(p.send_message_in_transaction(make_msg("tx_max", "undecided"), 0));
+  ASSERT_TRUE(eventually([&] { return l.checks.load() >= 2; }, 10s));
+  std::this_thread::sleep_for(1500ms);  // several more check passes
+  EXPECT_EQ(l.checks.load(), 2);        // at most transactionCheckMax, then discarded
+  EXPECT_TRUE(visible(c, "tx_max", 0).empty());
+}
+
 TEST(Transactions, RollbackByCheckAndClearErrors) {
   cluster c(broker::test::conf{{"transactionCheckInterval", "200"}, {"transactionTimeOut", "300"}});
   c.create_topic("tx_r", 1);
