@@ -1,9 +1,11 @@
 #include "pg_fixture.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -39,11 +41,31 @@ pg_server& pg_server::instance() {
   return s;
 }
 
+namespace {
+// Clusters left by test processes that died without their exit handlers
+// (a crash, a kill): stopped and removed, so they do not pile up.
+void reap_orphans() {
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator("/tmp", ec)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("shop_pg_test_", 0) != 0) continue;
+    std::ifstream in(e.path() / "owner.pid");
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // owner alive
+    std::string cmd = "bash '" SHOP_SOURCE_DIR "/deploy/pg.sh' destroy '" + e.path().string() + "' >/dev/null 2>&1";
+    (void)std::system(cmd.c_str());
+  }
+}
+}  // namespace
+
 pg_server::pg_server() {
+  reap_orphans();
   char tmpl[] = "/tmp/shop_pg_test_XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   std::filesystem::permissions(dir_, std::filesystem::perms::all);  // the postgres user must enter it when we are root
+  std::ofstream(dir_ + "/owner.pid") << ::getpid() << "\n";
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
     std::string cmd = "PG_FAST=1 bash '" SHOP_SOURCE_DIR "/deploy/pg.sh' start '" + dir_ + "' " +
