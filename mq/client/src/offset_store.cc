@@ -1,17 +1,14 @@
 #include "offset_store.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "log.h"
+#include "mq/common/config_file.h"
 #include "mq/remoting/json.h"
 
 namespace mq::client {
@@ -154,26 +151,21 @@ class local_offset_store : public offset_store {
   }
 
   status load() override {
-    for (const std::string& p : {path_, path_ + ".bak"}) {
-      std::ifstream in(p);
-      if (!in) continue;
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto j = remoting::parse_lenient(ss.str());
-      if (!j || !j->is_object() || !j->contains("offsetTable") || !(*j)["offsetTable"].is_object()) {
-        log()->warn("offset file {} is damaged; trying the backup", p);
-        continue;
-      }
-      std::lock_guard lk(mu_);
-      for (auto& [k, v] : (*j)["offsetTable"].items()) {
-        auto key = nlohmann::json::parse(k, nullptr, false);
-        auto q = key.is_discarded() ? std::nullopt : mq_from_json(key);
-        if (!q || !v.is_number_integer()) continue;
-        offsets_[*q] = v.get<int64_t>();
-      }
-      log()->info("loaded {} offsets from {}", offsets_.size(), p);
-      return status::success();
+    // The file, or its .bak when the file is damaged (mq/common config_file.h).
+    auto text = read_config_file(path_, [](const std::string& t) {
+      auto j = remoting::parse_lenient(t);
+      return j && j->is_object() && j->contains("offsetTable") && (*j)["offsetTable"].is_object();
+    });
+    if (!text) return status::success();
+    auto j = remoting::parse_lenient(*text);
+    std::lock_guard lk(mu_);
+    for (auto& [k, v] : (*j)["offsetTable"].items()) {
+      auto key = nlohmann::json::parse(k, nullptr, false);
+      auto q = key.is_discarded() ? std::nullopt : mq_from_json(key);
+      if (!q || !v.is_number_integer()) continue;
+      offsets_[*q] = v.get<int64_t>();
     }
+    log()->info("loaded {} offsets from {}", offsets_.size(), path_);
     return status::success();
   }
 
@@ -194,21 +186,8 @@ class local_offset_store : public offset_store {
     text += "}}";
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-    std::string tmp = path_ + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      log()->error("cannot write offset file {}: {}", tmp, std::strerror(errno));
-      return;
-    }
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) {
-      log()->error("writing offset file {} failed", tmp);
-      return;
-    }
-    if (std::filesystem::exists(path_, ec)) std::filesystem::copy_file(path_, path_ + ".bak",
-                                                                       std::filesystem::copy_options::overwrite_existing, ec);
-    if (::rename(tmp.c_str(), path_.c_str()) != 0) log()->error("renaming {} failed", tmp);
+    std::string err;
+    if (!write_file_atomic(path_, text, &err)) log()->error("cannot write offset file {}: {}", path_, err);
   }
 
  private:

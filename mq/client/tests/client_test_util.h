@@ -64,6 +64,16 @@ class recorder {
   std::vector<received> all_;
 };
 
+// Polls `pred` every 20 ms until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
 inline message make_msg(const std::string& topic, const std::string& body, const std::string& tags = "") {
   message m;
   m.topic = topic;

@@ -13,16 +13,6 @@
 namespace mq::client::test {
 namespace {
 
-// Waits until `pred` holds (polling), up to `timeout`.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
 std::unique_ptr<push_consumer> start_consumer(consumer_options o, const std::string& topic, const std::string& expr,
                                               recorder& rec, const std::string& name) {
   auto c = std::make_unique<push_consumer>(o);

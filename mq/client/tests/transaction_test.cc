@@ -37,15 +37,6 @@ std::vector<message_ext> visible(cluster& c, const std::string& topic, int32_t q
   return resp.code == rc::SUCCESS ? cluster::records(resp) : std::vector<message_ext>{};
 }
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 transaction_producer_options tx_opts(const cluster& c) {
   transaction_producer_options o;
   o.namesrv_addr = c.ns_addr();
