@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git wrk
   clang libclang-rt-14-dev            # libFuzzer targets and sanitizer runtimes
   libboost1.81-dev                    # Asio, Beast, Outcome
   libpqxx-dev libpq-dev

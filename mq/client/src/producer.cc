@@ -347,6 +347,17 @@ status producer::start() {
                           {"consumerDataSet", nlohmann::json::array()}};
   });
   impl_->inst->start_background();
+  // As Java's producer does (its route table starts with TBW102, refreshed
+  // at once, then a heartbeat): learn the brokers and tell them about this
+  // group now, not at the first send. A transaction producer needs it: the
+  // broker checks back only with live producers of the group, and a
+  // restarted producer may have half messages waiting before it sends
+  // anything.
+  auto* inst = impl_->inst.get();
+  inst->timer().post_after(std::chrono::milliseconds(0), [inst] {
+    (void)inst->fetch_route(std::string(auto_create_topic_key_topic));
+    inst->send_heartbeat();
+  });
   log()->info("producer {} started, client id {}", group, impl_->inst->client_id());
   return status::success();
 }

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
               }
               return shop::coupon::coupon_service::release(tx, *order);
             });
+        ctx.ensure_topic(ctx.cfg.get("mq.order.topic", "orderTopic"));
         mq::client::consumer_options co;
         co.group = group;
         auto& c = ctx.add_consumer(co);

@@ -14,15 +14,20 @@ int main(int argc, char** argv) {
                                   svc->register_routes(ctx.routes);
                                   std::string group = ctx.cfg.get("mq.goods.cancel.group", "goods_order_cancel_group");
                                   cancel = std::make_unique<shop::messaging::idempotent_handler>(
-                                      ctx.db, group, [](pqxx::work& tx, const mq::message_ext& m) -> mq::status {
+                                      ctx.db, group, [&faults = ctx.faults](pqxx::work& tx, const mq::message_ext& m) -> mq::status {
                                         auto ids = shop::goods::parse_cancel(m);
                                         if (!ids) {
                                           // A malformed cancel can never succeed: log it and acknowledge.
                                           spdlog::error("order_cancel {} ignored: {}", m.msg_id, ids.error().message);
                                           return mq::status::success();
                                         }
-                                        return shop::goods::goods_service::restore(tx, ids->second, ids->first);
+                                        auto st = shop::goods::goods_service::restore(tx, ids->second, ids->first);
+                                        // e2e: a crash (exit) or failure after the restore, before the commit.
+                                        if (faults.hit("goods_cancel_before_commit"))
+                                          return mq::status::error(mq::errc::io_error, "injected fault");
+                                        return st;
                                       });
+                                  ctx.ensure_topic(ctx.cfg.get("mq.order.topic", "orderTopic"));
                                   mq::client::consumer_options co;
                                   co.group = group;
                                   auto& c = ctx.add_consumer(co);

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
               }
               return shop::user::user_service::add_score(tx, ids->second, ids->first, *amount);
             });
+        ctx.ensure_topic(ctx.cfg.get("mq.order.topic", "orderTopic"));
+        ctx.ensure_topic(ctx.cfg.get("mq.pay.topic", "payTopic"));
         mq::client::consumer_options co;
         co.group = cancel_group;
         auto& c1 = ctx.add_consumer(co);

@@ -16,6 +16,10 @@ namespace shop::app {
 
 mq::client::push_consumer& context::add_consumer(mq::client::consumer_options o) {
   o.namesrv_addr = namesrv;
+  // A group's first start reads its topics from the beginning: the shop's
+  // consumers are idempotent, and a message sent before a group first
+  // started (a cancel during a fresh deploy) must not be skipped.
+  o.from_where = mq::client::consume_from_where::CONSUME_FROM_FIRST_OFFSET;
   consumer_groups.push_back(o.group);
   consumers.push_back(std::make_unique<mq::client::push_consumer>(std::move(o)));
   return *consumers.back();
@@ -27,6 +31,17 @@ mq::client::producer& context::add_producer(mq::client::producer_options o) {
   auto st = producers.back()->start();
   if (!st.ok()) spdlog::error("producer {} did not start: {}", producers.back()->options().group, st.message);
   return *producers.back();
+}
+
+mq::client::transaction_producer& context::add_transaction_producer(mq::client::transaction_producer_options o,
+                                                                    mq::client::transaction_listener* listener) {
+  o.namesrv_addr = namesrv;
+  auto p = std::make_unique<mq::client::transaction_producer>(std::move(o), listener);
+  auto& ref = *p;
+  producers.push_back(std::move(p));
+  auto st = ref.start();
+  if (!st.ok()) spdlog::error("transaction producer {} did not start: {}", ref.options().group, st.message);
+  return ref;
 }
 
 namespace {
@@ -160,19 +175,40 @@ int run_service(int argc, char** argv, const service_info& info, const setup_fn&
 
   // Consumers: started now, or retried in the background while the broker is away.
   std::atomic<bool> stopping{false};
+  std::string cluster = cfg->get("mq.cluster", "DefaultCluster");
+  auto topic_queues = cfg->get_int("mq.topic.queues", 4, 1, 1024);
+  if (!topic_queues) return fail(info.name + ": " + topic_queues.error().message);
   std::thread starter([&] {
     std::vector<bool> up(ctx.consumers.size(), false);
+    std::vector<std::string> missing = ctx.topics;
     while (!stopping) {
-      bool all = true;
-      for (size_t i = 0; i < ctx.consumers.size(); ++i) {
+      // Topics first (a consumer of a topic without a route would wait for its next rebalance).
+      for (auto it = missing.begin(); it != missing.end();) {
+        if (admin.route(*it)) {
+          it = missing.erase(it);
+          continue;
+        }
+        mq::client::topic_config tc;
+        tc.name = *it;
+        tc.read_queue_nums = tc.write_queue_nums = static_cast<int32_t>(*topic_queues);
+        auto st = admin.create_topic_in_cluster(cluster, tc);
+        if (st.ok()) {
+          log->info("topic {} created on cluster {} ({} queues)", *it, cluster, *topic_queues);
+          it = missing.erase(it);
+        } else {
+          log->warn("topic {} not created yet: {}", *it, st.message);
+          ++it;
+        }
+      }
+      bool all = missing.empty();
+      for (size_t i = 0; all && i < ctx.consumers.size(); ++i) {
         if (up[i]) continue;
         auto st = ctx.consumers[i]->start();
         if (st.ok()) {
           up[i] = true;
         } else {
-          all = false;
           log->warn("consumer {} not started yet: {}", i, st.message);
-          // A failed start leaves the object unusable: make a fresh one next time.
+          all = false;
         }
       }
       if (all) return;

@@ -1,5 +1,6 @@
 #include "shop/http/server.h"
 
+#include <array>
 #include <csignal>
 #include <condition_variable>
 #include <deque>
@@ -216,7 +217,9 @@ struct session : std::enable_shared_from_this<session> {
       r.target = "?";
       r.route = "(malformed)";
       r.remote = remote;
-      return write(r, srv->error(status, msg), false, begin);
+      // The rest of the request is unread: drain it after the answer, so the
+      // client can finish sending and read the answer (no reset).
+      return write(r, srv->error(status, msg), false, begin, true);
     }
     auto breq = parser->release();
     auto req = std::make_shared<request>();
@@ -250,7 +253,7 @@ struct session : std::enable_shared_from_this<session> {
     }
   }
 
-  void write(const request& req, response resp, bool keep_alive, clock::time_point begin) {
+  void write(const request& req, response resp, bool keep_alive, clock::time_point begin, bool drain = false) {
     if (srv->stopping) keep_alive = false;
     auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - begin);
     srv->stats.observe_request(req.method, req.route.empty() ? "(unmatched)" : req.route, resp.status, latency);
@@ -265,11 +268,29 @@ struct session : std::enable_shared_from_this<session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     stream.expires_after(srv->opts.write_timeout);
-    bhttp::async_write(stream, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+    bhttp::async_write(stream, *res, [self = shared_from_this(), res, keep_alive, drain](beast::error_code ec, size_t) {
+      if (!ec && drain) return self->linger();
       if (ec || !keep_alive) return self->close();
       self->do_read();
     });
   }
+
+  // Lingering close: stop sending, then read and discard what the client is
+  // still sending (up to 2 s and 64 MiB), then close.
+  void linger() {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    discard(64u << 20);
+  }
+  void discard(size_t budget) {
+    if (!drain_buf) drain_buf = std::make_unique<std::array<char, 16384>>();
+    stream.async_read_some(asio::buffer(*drain_buf), [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
+      if (ec || n >= budget) return self->close();
+      self->discard(budget - n);
+    });
+  }
+  std::unique_ptr<std::array<char, 16384>> drain_buf;
 
   void close() {
     beast::error_code ec;

@@ -4,11 +4,18 @@
 
 namespace shop::messaging {
 
+namespace {
+::mq::client::message_queue by_shard_key(const std::vector<::mq::client::message_queue>& qs, const ::mq::message&, const std::any& a) {
+  auto key = static_cast<uint64_t>(std::any_cast<int64_t>(a));
+  return qs[key % qs.size()];
+}
+}  // namespace
+
 int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_message& m) {
   auto r = tx.exec_params1(
-      "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status) "
-      "VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
-      group, m.topic, m.tag, m.key, m.body);
+      "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status, delay_level, shard_key) "
+      "VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
+      group, m.topic, m.tag, m.key, m.body, m.delay_level, m.shard_key);
   return r[0].as<int64_t>();
 }
 
@@ -40,12 +47,15 @@ void outbox_relay::kick() {
 ::mq::result<int> outbox_relay::publish_pending() {
   int sent = 0;
   ::mq::status failure;
-  // Rows are locked while sent (SKIP LOCKED lets several relays share the table).
+  // One relay per schema at a time (keeps each shard key's order across
+  // processes); the rows are locked while sent.
   auto st = db_.transact([&](pqxx::work& tx) -> ::mq::status {
     sent = 0;
+    if (!tx.exec1("SELECT pg_try_advisory_xact_lock(hashtext('shop.outbox.' || current_schema()))")[0].as<bool>())
+      return ::mq::status::success();  // another relay is publishing this schema's rows
     auto rows = tx.exec_params(
-        "SELECT id, msg_topic, msg_tag, msg_key, msg_body FROM mq_producer_temp WHERE msg_status = 0 "
-        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "SELECT id, msg_topic, msg_tag, msg_key, msg_body, delay_level, shard_key FROM mq_producer_temp "
+        "WHERE msg_status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         opts_.batch);
     for (const auto& row : rows) {
       ::mq::message m;
@@ -53,7 +63,9 @@ void outbox_relay::kick() {
       m.set_tags(row[2].as<std::string>());
       m.set_keys({row[3].as<std::string>()});
       m.body = row[4].as<std::string>();
-      auto r = producer_.send(m);
+      if (int level = row[5].as<int>(); level > 0) m.set_delay_level(level);
+      auto r = row[6].is_null() ? producer_.send(m)
+                                : producer_.send(m, by_shard_key, std::any(row[6].as<int64_t>()));
       if (!r) {
         failure = r.error();
         break;  // keep the order: the rest waits for the next pass

@@ -54,16 +54,25 @@ class context {
 
   // A push consumer started after the HTTP server and shut down before the
   // stop hooks. namesrv_addr is filled in; the caller subscribes and
-  // registers the listener.
+  // registers the listener. A new group starts from the first offset.
   mq::client::push_consumer& add_consumer(mq::client::consumer_options o);
   // A started producer (namesrv filled in), shut down after the stop hooks.
   mq::client::producer& add_producer(mq::client::producer_options o);
+  // The same for a transactional producer; `listener` must outlive the service.
+  mq::client::transaction_producer& add_transaction_producer(mq::client::transaction_producer_options o,
+                                                             mq::client::transaction_listener* listener);
   void on_stop(std::function<void()> fn) { stop_hooks.push_back(std::move(fn)); }
+  // A topic this service sends to or consumes: created on the cluster
+  // (mq.cluster, mq.topic.queues queues) before the consumers start, unless
+  // the name servers already have a route for it, so a consumer that starts
+  // before the first send does not wait for its next rebalance.
+  void ensure_topic(std::string topic) { topics.push_back(std::move(topic)); }
 
   std::vector<std::unique_ptr<mq::client::push_consumer>> consumers;
   std::vector<std::string> consumer_groups;  // parallel to consumers
   std::vector<std::unique_ptr<mq::client::producer>> producers;
   std::vector<std::function<void()>> stop_hooks;
+  std::vector<std::string> topics;
 };
 
 using setup_fn = std::function<mq::status(context&)>;

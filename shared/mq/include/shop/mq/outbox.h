@@ -6,13 +6,21 @@
 //
 // Table (service schema): mq_producer_temp(id bigserial primary key,
 // group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status 0 pending /
-// 1 sent, create_time, send_time).
+// 1 sent, create_time, send_time, delay_level, shard_key).
+//
+// Order: one relay per schema publishes at a time (a transaction-scoped
+// advisory lock; other relays skip the pass), rows in id order, and a failed
+// send stops the pass. Rows with a shard_key go to queue shard_key mod the
+// topic's write-queue count, so the messages of one key (an order's steps)
+// reach one queue in the order they were enqueued — as long as the callers
+// enqueue them in causally ordered transactions (the order service does).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -28,6 +36,8 @@ struct outbox_message {
   std::string tag;
   std::string key;
   std::string body;
+  int delay_level = 0;                // broker delay level (0 = none)
+  std::optional<int64_t> shard_key;  // ordered send: queue = key mod queue count
 };
 
 // Inserts a pending row in the caller's transaction; returns its id.
