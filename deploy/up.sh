@@ -111,7 +111,7 @@ if [[ " ${started[*]} " == *" goods "* && " ${started[*]} " == *" user "* ]]; th
 Try the services (demo data: users 1001-1003, goods 2001-2003, coupons 3001-3003):
   curl -s http://127.0.0.1:$GOODS_PORT/goods/2001
   curl -s http://127.0.0.1:$USER_PORT/user/1001
-  curl -s -X POST http://127.0.0.1:$GOODS_PORT/goods/reduce -H 'Content-Type: application/json' \
+  curl -s -X POST http://127.0.0.1:$GOODS_PORT/goods/reduce -H 'Content-Type: application/json' \\
     -d '{"goodsId":"2001","orderId":"42","goodsNumber":1}'
 MSG
 fi
@@ -121,6 +121,14 @@ if [ ${#missing[@]} -eq 0 ]; then
 Try an order (alice buys two books with a coupon and 20.00 of her balance):
   curl -s -X POST http://127.0.0.1:$ORDER_PORT/order/confirm -H 'Content-Type: application/json' \\
     -d '{"goodsId":"2001","userId":"1001","goodsNumber":2,"goodsPrice":"89.00","shippingFee":"0.00","orderAmount":"178.00","couponId":"3001","moneyPaid":"20.00","address":"1 Main St","consignee":"Alice"}'
+  # → data.orderId; then pay the rest (178.00 - 10.00 coupon - 20.00 balance):
+  curl -s -X POST http://127.0.0.1:$PAY_PORT/pay/createPayment -H 'Content-Type: application/json' \\
+    -d '{"orderId":"<orderId>","payAmount":"148.00"}'
+  curl -s -X POST http://127.0.0.1:$PAY_PORT/pay/callbackPayment -H 'Content-Type: application/json' \\
+    -d '{"payId":"<payId>","isPaid":2}'
+  curl -s http://127.0.0.1:$ORDER_PORT/order/<orderId>          # payStatus 2 once the paid message is consumed
+  curl -s -X POST http://127.0.0.1:$ORDER_PORT/order/<orderId>/ship
+  curl -s http://127.0.0.1:$ORDER_PORT/order/<orderId>/steps    # created, paid, shipped (ordered queue)
 MSG
 fi
 echo
