@@ -10,8 +10,8 @@ namespace shop::coupon {
 using app::reply;
 
 mq::result<std::optional<nlohmann::json>> coupon_service::get(int64_t coupon_id) {
-  return db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<nlohmann::json>> {
-    auto rows = tx.exec_params(
+  return db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<nlohmann::json>> {
+    auto rows = db::exec(tx, 
         "SELECT coupon_id, coupon_price::text, user_id, order_id, is_used, "
         "to_char(used_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM trade_coupon WHERE coupon_id = $1",
         coupon_id);
@@ -30,12 +30,12 @@ mq::result<std::optional<nlohmann::json>> coupon_service::get(int64_t coupon_id)
 mq::result<use_outcome> coupon_service::use(int64_t coupon_id, int64_t order_id, int64_t user_id) {
   return db_.transact([&](pqxx::work& tx) -> mq::result<use_outcome> {
     use_outcome out;
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
-    if (!tx.exec_params("SELECT 1 FROM trade_coupon_cancelled_order WHERE order_id = $1", order_id).empty()) {
+    db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
+    if (!db::exec(tx, "SELECT 1 FROM trade_coupon_cancelled_order WHERE order_id = $1", order_id).empty()) {
       out.code = shop_code::SHOP_COUPON_ORDER_CANCELLED;
       return out;
     }
-    auto rows = tx.exec_params(
+    auto rows = db::exec(tx, 
         "SELECT user_id, order_id, is_used, coupon_price::text FROM trade_coupon WHERE coupon_id = $1 FOR UPDATE",
         coupon_id);
     if (rows.empty()) {
@@ -56,18 +56,18 @@ mq::result<use_outcome> coupon_service::use(int64_t coupon_id, int64_t order_id,
       }
       return out;
     }
-    tx.exec_params("UPDATE trade_coupon SET is_used = 1, order_id = $2, used_time = now() WHERE coupon_id = $1",
+    db::exec(tx, "UPDATE trade_coupon SET is_used = 1, order_id = $2, used_time = now() WHERE coupon_id = $1",
                    coupon_id, order_id);
     return out;
   });
 }
 
 mq::status coupon_service::release(pqxx::work& tx, int64_t order_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
-  auto held = tx.exec_params(
+  db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
+  auto held = db::exec(tx, 
       "UPDATE trade_coupon SET is_used = 0, order_id = NULL, used_time = NULL WHERE order_id = $1 RETURNING coupon_id",
       order_id);
-  tx.exec_params(
+  db::exec(tx, 
       "INSERT INTO trade_coupon_cancelled_order (order_id, coupon_id) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING",
       order_id, held.empty() ? std::optional<int64_t>() : std::optional<int64_t>(held[0][0].as<int64_t>()));
   if (held.empty()) {

@@ -11,8 +11,8 @@ namespace shop::goods {
 using app::reply;
 
 mq::result<std::optional<nlohmann::json>> goods_service::get(int64_t goods_id) {
-  return db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<nlohmann::json>> {
-    auto rows = tx.exec_params(
+  return db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<nlohmann::json>> {
+    auto rows = db::exec(tx, 
         "SELECT goods_id, goods_name, goods_number, goods_price::text, coalesce(goods_desc, ''), "
         "to_char(add_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM trade_goods WHERE goods_id = $1",
         goods_id);
@@ -30,8 +30,8 @@ mq::result<std::optional<nlohmann::json>> goods_service::get(int64_t goods_id) {
 mq::result<reduce_outcome> goods_service::reduce(int64_t goods_id, int64_t order_id, int64_t number) {
   return db_.transact([&](pqxx::work& tx) -> mq::result<reduce_outcome> {
     reduce_outcome out;
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
-    auto logs = tx.exec_params(
+    db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
+    auto logs = db::exec(tx, 
         "SELECT log_type, goods_number FROM trade_goods_number_log WHERE goods_id = $1 AND order_id = $2 "
         "ORDER BY log_type DESC",  // a restore (cancelled order) wins over an earlier reduce
         goods_id, order_id);
@@ -51,34 +51,34 @@ mq::result<reduce_outcome> goods_service::reduce(int64_t goods_id, int64_t order
         return out;
       }
     }
-    auto upd = tx.exec_params(
+    auto upd = db::exec(tx, 
         "UPDATE trade_goods SET goods_number = goods_number - $2 WHERE goods_id = $1 AND goods_number >= $2 "
         "RETURNING goods_number",
         goods_id, number);
     if (upd.empty()) {
-      auto exists = tx.exec_params("SELECT 1 FROM trade_goods WHERE goods_id = $1", goods_id);
+      auto exists = db::exec(tx, "SELECT 1 FROM trade_goods WHERE goods_id = $1", goods_id);
       out.code = exists.empty() ? shop_code::SHOP_GOODS_NO_EXIST : shop_code::SHOP_GOODS_NUM_NOT_ENOUGH;
       return out;
     }
     out.remaining = upd[0][0].as<int64_t>();
-    tx.exec_params("INSERT INTO trade_goods_number_log (goods_id, order_id, log_type, goods_number) VALUES ($1, $2, $3, $4)",
+    db::exec(tx, "INSERT INTO trade_goods_number_log (goods_id, order_id, log_type, goods_number) VALUES ($1, $2, $3, $4)",
                    goods_id, order_id, goods_log_type::reduce, number);
     return out;
   });
 }
 
 mq::status goods_service::restore(pqxx::work& tx, int64_t goods_id, int64_t order_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
-  auto goods = tx.exec_params("SELECT 1 FROM trade_goods WHERE goods_id = $1", goods_id);
+  db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
+  auto goods = db::exec(tx, "SELECT 1 FROM trade_goods WHERE goods_id = $1", goods_id);
   if (goods.empty()) {
     spdlog::warn("order_cancel for order {}: goods {} unknown; nothing to restore", order_id, goods_id);
     return mq::status::success();
   }
-  auto reduced = tx.exec_params(
+  auto reduced = db::exec(tx, 
       "SELECT goods_number FROM trade_goods_number_log WHERE goods_id = $1 AND order_id = $2 AND log_type = $3",
       goods_id, order_id, goods_log_type::reduce);
   int64_t n = reduced.empty() ? 0 : reduced[0][0].as<int64_t>();
-  auto ins = tx.exec_params(
+  auto ins = db::exec(tx, 
       "INSERT INTO trade_goods_number_log (goods_id, order_id, log_type, goods_number) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT DO NOTHING RETURNING 1",
       goods_id, order_id, goods_log_type::restore, n);
@@ -87,7 +87,7 @@ mq::status goods_service::restore(pqxx::work& tx, int64_t goods_id, int64_t orde
     return mq::status::success();
   }
   if (n > 0) {
-    tx.exec_params("UPDATE trade_goods SET goods_number = goods_number + $2 WHERE goods_id = $1", goods_id, n);
+    db::exec(tx, "UPDATE trade_goods SET goods_number = goods_number + $2 WHERE goods_id = $1", goods_id, n);
     spdlog::info("order {}: restored {} of goods {}", order_id, n, goods_id);
   } else {
     spdlog::info("order {}: cancel before any reduce of goods {}; tombstone left", order_id, goods_id);

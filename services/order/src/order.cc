@@ -1,5 +1,7 @@
 #include "order.h"
 
+#include <ctime>
+
 #include <spdlog/spdlog.h>
 
 #include "shop/app/api.h"
@@ -21,6 +23,19 @@ json ts_json(const pqxx::field& f) { return f.is_null() ? json() : json(f.as<std
 json id_json(const pqxx::field& f) { return f.is_null() ? json() : json(std::to_string(f.as<int64_t>())); }
 
 #define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+// Now as ISO-8601 UTC with milliseconds ("2026-11-24T23:59:59.123Z").
+std::string iso_utc_now() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
 
 // A downstream service's answer.
 struct remote {
@@ -106,7 +121,7 @@ order_service::order_service(db::pool& db, id_worker& ids, const fault_plan& fau
 order_service::~order_service() = default;
 
 void order_service::enqueue_step(pqxx::work& tx, int64_t order_id, const std::string& step) {
-  auto now = tx.exec1("SELECT " ISO_UTC("clock_timestamp()"))[0].as<std::string>();
+  std::string now = iso_utc_now();
   messaging::outbox_enqueue(tx, cfg_.producer_group,
                             {.topic = cfg_.step_topic,
                              .tag = step,
@@ -116,13 +131,13 @@ void order_service::enqueue_step(pqxx::work& tx, int64_t order_id, const std::st
 }
 
 bool order_service::cancel_unconfirmed(pqxx::work& tx, int64_t order_id, bool publish_cancel, const std::string& why) {
-  auto rows = tx.exec_params(
+  auto rows = db::exec(tx, 
       "SELECT order_status, user_id, goods_id, goods_number, coupon_id, money_paid::text FROM trade_order "
       "WHERE order_id = $1 FOR UPDATE",
       order_id);
   if (rows.empty() || rows[0][0].as<int>() != order_status::no_confirm) return false;
   auto& r = rows[0];
-  tx.exec_params("UPDATE trade_order SET order_status = $2 WHERE order_id = $1", order_id, order_status::cancelled);
+  db::exec(tx, "UPDATE trade_order SET order_status = $2 WHERE order_id = $1", order_id, order_status::cancelled);
   if (publish_cancel) {
     json body = {{"orderId", std::to_string(order_id)},
                  {"userId", std::to_string(r[1].as<int64_t>())},
@@ -220,7 +235,7 @@ http::response order_service::confirm(const http::request& req) {
   if (!id) return app::unavailable(id.error());
   int64_t order_id = *id;
   auto saved = db_.transact([&](pqxx::work& tx) -> mq::status {
-    tx.exec_params(
+    db::exec(tx, 
         "INSERT INTO trade_order (order_id, user_id, order_status, pay_status, shipping_status, address, consignee, "
         "goods_id, goods_number, goods_price, goods_amount, shipping_fee, order_amount, coupon_id, coupon_paid, "
         "money_paid, pay_amount) VALUES ($1, $2, 0, 0, 0, $3, $4, $5, $6, $7::numeric, $8::numeric, $9::numeric, "
@@ -284,7 +299,7 @@ http::response order_service::confirm(const http::request& req) {
 
   // 6. Confirm, and 7. the "created" step, in one transaction.
   auto confirmed = db_.transact([&](pqxx::work& tx) -> mq::result<bool> {
-    auto upd = tx.exec_params(
+    auto upd = db::exec(tx, 
         "UPDATE trade_order SET order_status = 1, confirm_time = now() WHERE order_id = $1 AND order_status = 0 "
         "RETURNING 1",
         order_id);
@@ -300,8 +315,8 @@ http::response order_service::confirm(const http::request& req) {
 }
 
 http::response order_service::get_order(int64_t order_id) {
-  auto r = db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<json>> {
-    auto rows = tx.exec_params(
+  auto r = db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<json>> {
+    auto rows = db::exec(tx, 
         "SELECT order_id, user_id, order_status, pay_status, shipping_status, coalesce(address, ''), "
         "coalesce(consignee, ''), goods_id, goods_number, goods_price::text, goods_amount::text, shipping_fee::text, "
         "order_amount::text, coupon_id, coupon_paid::text, money_paid::text, pay_amount::text, " ISO_UTC("add_time")
@@ -339,10 +354,10 @@ http::response order_service::get_order(int64_t order_id) {
 }
 
 http::response order_service::get_steps(int64_t order_id) {
-  auto r = db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<json>> {
-    if (tx.exec_params("SELECT 1 FROM trade_order WHERE order_id = $1", order_id).empty()) return std::optional<json>();
+  auto r = db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<json>> {
+    if (db::exec(tx, "SELECT 1 FROM trade_order WHERE order_id = $1", order_id).empty()) return std::optional<json>();
     json steps = json::array();
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : db::exec(tx, 
              "SELECT seq, step, " ISO_UTC("at") " FROM order_step_log WHERE order_id = $1 ORDER BY seq", order_id))
       steps.push_back({{"seq", row[0].as<int>()}, {"step", row[1].as<std::string>()}, {"at", ts(row[2])}});
     return std::optional<json>(std::move(steps));
@@ -359,7 +374,7 @@ http::response order_service::ship_or_finish(int64_t order_id, bool finish) {
   };
   auto r = db_.transact([&](pqxx::work& tx) -> mq::result<outcome> {
     outcome out;
-    auto rows = tx.exec_params(
+    auto rows = db::exec(tx, 
         "SELECT order_status, pay_status, shipping_status FROM trade_order WHERE order_id = $1 FOR UPDATE", order_id);
     if (rows.empty()) {
       out.code = shop_code::SHOP_ORDER_NOT_FOUND;
@@ -375,7 +390,7 @@ http::response order_service::ship_or_finish(int64_t order_id, bool finish) {
       out.code = shop_code::SHOP_ORDER_STATUS_INVALID;
       return out;
     }
-    tx.exec_params(finish ? "UPDATE trade_order SET shipping_status = 2, finish_time = now() WHERE order_id = $1"
+    db::exec(tx, finish ? "UPDATE trade_order SET shipping_status = 2, finish_time = now() WHERE order_id = $1"
                           : "UPDATE trade_order SET shipping_status = 1, shipping_time = now() WHERE order_id = $1",
                    order_id);
     enqueue_step(tx, order_id, finish ? "finished" : "shipped");
@@ -404,7 +419,7 @@ mq::status order_service::on_cancel(pqxx::work& tx, const mq::message_ext& m) {
     spdlog::error("order_cancel {} ignored: {}", m.msg_id, id.error().message);
     return mq::status::success();
   }
-  auto rows = tx.exec_params("SELECT order_status, pay_status FROM trade_order WHERE order_id = $1 FOR UPDATE", *id);
+  auto rows = db::exec(tx, "SELECT order_status, pay_status FROM trade_order WHERE order_id = $1 FOR UPDATE", *id);
   if (rows.empty()) {
     spdlog::warn("order_cancel {}: order {} unknown", m.msg_id, *id);
     return mq::status::success();
@@ -414,7 +429,7 @@ mq::status order_service::on_cancel(pqxx::work& tx, const mq::message_ext& m) {
   if (os == order_status::no_confirm || (os == order_status::confirmed && ps != pay_status::paid)) {
     // A cancel this service did not write (an operator's): the other services
     // compensate on the same message; this one records the cancellation.
-    tx.exec_params("UPDATE trade_order SET order_status = 2 WHERE order_id = $1", *id);
+    db::exec(tx, "UPDATE trade_order SET order_status = 2 WHERE order_id = $1", *id);
     enqueue_step(tx, *id, "cancelled");
     spdlog::warn("order {}: cancelled by order_cancel {}", *id, m.msg_id);
     return mq::status::success();
@@ -442,7 +457,7 @@ mq::status order_service::on_paid(pqxx::work& tx, const mq::message_ext& m) {
     spdlog::error("paid message {} ignored: {}", m.msg_id, id.error().message);
     return mq::status::success();
   }
-  auto upd = tx.exec_params(
+  auto upd = db::exec(tx, 
       "UPDATE trade_order SET pay_status = 2, pay_time = now() WHERE order_id = $1 AND pay_status <> 2 RETURNING order_status",
       *id);
   if (upd.empty()) return mq::status::success();  // unknown order, or already paid
@@ -462,7 +477,7 @@ mq::status order_service::on_step(pqxx::work& tx, const mq::message_ext& m) {
     return mq::status::success();
   }
   std::string at = body.value("at", std::string());
-  tx.exec_params(
+  db::exec(tx, 
       "INSERT INTO order_step_log (order_id, seq, step, at, msg_id) "
       "SELECT $1, coalesce(max(seq), 0) + 1, $2, coalesce(nullif($3, '')::timestamptz, now()), $4 "
       "FROM order_step_log WHERE order_id = $1 ON CONFLICT (order_id, step) DO NOTHING",

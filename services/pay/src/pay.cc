@@ -42,11 +42,11 @@ local_transaction_state pay_service::execute_local_transaction(const mq::message
     return local_transaction_state::UNKNOW;
   }
   auto r = db_.transact([&](pqxx::work& tx) -> mq::result<shop_code> {
-    auto fenced = tx.exec_params(
+    auto fenced = db::exec(tx, 
         "INSERT INTO tx_log (transaction_id, pay_id, state) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING RETURNING 1", txid,
         out->pay_id);
     if (fenced.empty()) return mq::status::error(mq::errc::busy, "fenced");  // the check-back rolled it back first
-    auto upd = tx.exec_params(
+    auto upd = db::exec(tx, 
         "UPDATE trade_pay SET is_paid = 2, pay_time = now() WHERE pay_id = $1 AND is_paid = 1 RETURNING order_id", out->pay_id);
     if (upd.empty()) return mq::status::error(mq::errc::invalid_argument, "already paid");
     return shop_code::SHOP_SUCCESS;
@@ -87,9 +87,9 @@ local_transaction_state pay_service::check_local_transaction(const mq::message_e
   auto r = db_.transact([&](pqxx::work& tx) -> mq::result<int> {
     // A local transaction still running holds the key: wait for it, briefly.
     tx.exec("SET LOCAL lock_timeout = '2s'");
-    tx.exec_params("INSERT INTO tx_log (transaction_id, pay_id, state) VALUES ($1, $2, 2) ON CONFLICT DO NOTHING", txid,
+    db::exec(tx, "INSERT INTO tx_log (transaction_id, pay_id, state) VALUES ($1, $2, 2) ON CONFLICT DO NOTHING", txid,
                    pay_id ? *pay_id : 0);
-    return tx.exec_params1("SELECT state FROM tx_log WHERE transaction_id = $1", txid)[0].as<int>();
+    return db::exec1(tx, "SELECT state FROM tx_log WHERE transaction_id = $1", txid)[0].as<int>();
   });
   if (!r) {
     spdlog::warn("transaction check {}: {}; answering UNKNOW", txid, r.error().message);
@@ -122,8 +122,8 @@ http::response pay_service::create_payment(const http::request& req) {
   auto id = ids_.next();
   if (!id) return app::unavailable(id.error());
   auto saved = db_.transact([&](pqxx::work& tx) -> mq::result<bool> {
-    if (!tx.exec_params("SELECT 1 FROM trade_pay WHERE order_id = $1 AND is_paid = 2", order_id).empty()) return false;
-    tx.exec_params("INSERT INTO trade_pay (pay_id, order_id, user_id, pay_amount, is_paid) VALUES ($1, $2, $3, $4::numeric, 1)",
+    if (!db::exec(tx, "SELECT 1 FROM trade_pay WHERE order_id = $1 AND is_paid = 2", order_id).empty()) return false;
+    db::exec(tx, "INSERT INTO trade_pay (pay_id, order_id, user_id, pay_amount, is_paid) VALUES ($1, $2, $3, $4::numeric, 1)",
                    *id, order_id, *user, amount.str());
     return true;
   });
@@ -138,8 +138,8 @@ http::response pay_service::callback_payment(const http::request& req) {
   auto body = app::json_body(req);
   int64_t pay_id = app::need_id(body, "payId");
   app::need_int(body, "isPaid", trade_pay_state::paid, trade_pay_state::paid);
-  auto row = db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<json>> {
-    auto rows = tx.exec_params("SELECT order_id, user_id, pay_amount::text, is_paid FROM trade_pay WHERE pay_id = $1", pay_id);
+  auto row = db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<json>> {
+    auto rows = db::exec(tx, "SELECT order_id, user_id, pay_amount::text, is_paid FROM trade_pay WHERE pay_id = $1", pay_id);
     if (rows.empty()) return std::optional<json>();
     return std::optional<json>(json{{"payId", std::to_string(pay_id)},
                                     {"orderId", std::to_string(rows[0][0].as<int64_t>())},
@@ -171,7 +171,7 @@ http::response pay_service::callback_payment(const http::request& req) {
     // Unknown here; the database says whether it is paid (the broker's
     // check-back will settle the message from tx_log).
     auto paid = db_.transact([&](pqxx::work& tx) -> mq::result<int> {
-      return tx.exec_params1("SELECT is_paid FROM trade_pay WHERE pay_id = $1", pay_id)[0].as<int>();
+      return db::exec1(tx, "SELECT is_paid FROM trade_pay WHERE pay_id = $1", pay_id)[0].as<int>();
     });
     if (!paid || *paid != trade_pay_state::paid)
       return reply(shop_code::SHOP_SERVICE_UNAVAILABLE, nullptr, "payment outcome unknown: " + out.error);
@@ -184,8 +184,8 @@ http::response pay_service::callback_payment(const http::request& req) {
 }
 
 http::response pay_service::get_payment(int64_t pay_id) {
-  auto r = db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<json>> {
-    auto rows = tx.exec_params(
+  auto r = db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<json>> {
+    auto rows = db::exec(tx, 
         "SELECT pay_id, order_id, user_id, pay_amount::text, is_paid, " ISO_UTC("create_time") ", " ISO_UTC("pay_time")
         " FROM trade_pay WHERE pay_id = $1",
         pay_id);

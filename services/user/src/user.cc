@@ -10,8 +10,8 @@ namespace shop::user {
 using app::reply;
 
 mq::result<std::optional<nlohmann::json>> user_service::get(int64_t user_id) {
-  return db_.transact([&](pqxx::work& tx) -> mq::result<std::optional<nlohmann::json>> {
-    auto rows = tx.exec_params(
+  return db_.query([&](pqxx::transaction_base& tx) -> mq::result<std::optional<nlohmann::json>> {
+    auto rows = db::exec(tx, 
         "SELECT user_id, user_name, coalesce(user_mobile, ''), user_score, user_money::text, "
         "to_char(user_reg_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM trade_user WHERE user_id = $1",
         user_id);
@@ -31,7 +31,7 @@ namespace {
 // The money-log rows of one order: type -> amount.
 std::map<int, std::string> order_logs(pqxx::work& tx, int64_t user_id, int64_t order_id) {
   std::map<int, std::string> out;
-  for (const auto& row : tx.exec_params(
+  for (const auto& row : db::exec(tx, 
            "SELECT money_log_type, use_money::text FROM trade_user_money_log WHERE user_id = $1 AND order_id = $2",
            user_id, order_id))
     out[row[0].as<int>()] = row[1].as<std::string>();
@@ -54,17 +54,17 @@ money_outcome user_service::pay(pqxx::work& tx, int64_t user_id, int64_t order_i
     }
     return out;
   }
-  auto upd = tx.exec_params(
+  auto upd = db::exec(tx, 
       "UPDATE trade_user SET user_money = user_money - $2::numeric WHERE user_id = $1 AND user_money >= $2::numeric "
       "RETURNING user_money::text",
       user_id, amount.str());
   if (upd.empty()) {
-    bool exists = !tx.exec_params("SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
+    bool exists = !db::exec(tx, "SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
     out.code = exists ? shop_code::SHOP_MONEY_PAID_INVALID : shop_code::SHOP_USER_NO_EXIST;
     return out;
   }
   out.balance = upd[0][0].as<std::string>();
-  tx.exec_params("INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
+  db::exec(tx, "INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
                  user_id, order_id, money_log_type::paid, amount.str());
   return out;
 }
@@ -74,7 +74,7 @@ money_outcome user_service::refund(pqxx::work& tx, int64_t user_id, int64_t orde
   auto logs = order_logs(tx, user_id, order_id);
   auto paid = logs.find(money_log_type::paid);
   if (paid == logs.end()) {
-    bool exists = !tx.exec_params("SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
+    bool exists = !db::exec(tx, "SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
     out.code = exists ? shop_code::SHOP_ORDER_PAY_STATUS_NO_PAY : shop_code::SHOP_USER_NO_EXIST;
     return out;
   }
@@ -86,24 +86,24 @@ money_outcome user_service::refund(pqxx::work& tx, int64_t user_id, int64_t orde
     out.repeated = true;
     return out;
   }
-  auto upd = tx.exec_params("UPDATE trade_user SET user_money = user_money + $2::numeric WHERE user_id = $1 RETURNING user_money::text",
+  auto upd = db::exec(tx, "UPDATE trade_user SET user_money = user_money + $2::numeric WHERE user_id = $1 RETURNING user_money::text",
                             user_id, amount.str());
   out.balance = upd[0][0].as<std::string>();
-  tx.exec_params("INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
+  db::exec(tx, "INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
                  user_id, order_id, money_log_type::refund, amount.str());
   return out;
 }
 
 mq::result<money_outcome> user_service::change_money(int64_t user_id, int64_t order_id, money amount, int log_type) {
   return db_.transact([&](pqxx::work& tx) -> mq::result<money_outcome> {
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
+    db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
     return log_type == money_log_type::paid ? pay(tx, user_id, order_id, amount) : refund(tx, user_id, order_id, amount);
   });
 }
 
 mq::status user_service::refund_for_cancel(pqxx::work& tx, int64_t user_id, int64_t order_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock($1)", order_id);
-  if (tx.exec_params("SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty()) {
+  db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
+  if (db::exec(tx, "SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty()) {
     spdlog::warn("order_cancel for order {}: user {} unknown; nothing to refund", order_id, user_id);
     return mq::status::success();
   }
@@ -111,7 +111,7 @@ mq::status user_service::refund_for_cancel(pqxx::work& tx, int64_t user_id, int6
   if (logs.contains(money_log_type::refund)) return mq::status::success();  // already refunded or tombstoned
   auto paid = logs.find(money_log_type::paid);
   if (paid == logs.end()) {
-    tx.exec_params(
+    db::exec(tx, 
         "INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, 0)",
         user_id, order_id, money_log_type::refund);
     spdlog::info("order {}: cancelled before any balance use; tombstone left for user {}", order_id, user_id);
@@ -124,12 +124,12 @@ mq::status user_service::refund_for_cancel(pqxx::work& tx, int64_t user_id, int6
 
 mq::status user_service::add_score(pqxx::work& tx, int64_t user_id, int64_t order_id, money pay_amount) {
   int64_t score = pay_amount.whole_units();
-  auto ins = tx.exec_params(
+  auto ins = db::exec(tx, 
       "INSERT INTO trade_user_score_log (user_id, order_id, score) SELECT $1, $2, $3 "
       "WHERE EXISTS (SELECT 1 FROM trade_user WHERE user_id = $1) ON CONFLICT DO NOTHING RETURNING 1",
       user_id, order_id, score);
   if (ins.empty()) return mq::status::success();  // already added, or unknown user (logged by the caller)
-  tx.exec_params("UPDATE trade_user SET user_score = user_score + $2 WHERE user_id = $1", user_id, score);
+  db::exec(tx, "UPDATE trade_user SET user_score = user_score + $2 WHERE user_id = $1", user_id, score);
   spdlog::info("order {}: {} points added to user {}", order_id, score, user_id);
   return mq::status::success();
 }

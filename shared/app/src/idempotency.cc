@@ -51,7 +51,7 @@ http::response with_idempotency_key(db::pool& db, const http::request& req, cons
   };
   auto c = db.transact([&](pqxx::work& tx) -> mq::result<claim> {
     claim out;
-    auto ins = tx.exec_params(
+    auto ins = db::exec(tx, 
         "INSERT INTO idempotency_key (idem_key, route, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING "
         "RETURNING 1",
         *key, route, hash);
@@ -59,7 +59,7 @@ http::response with_idempotency_key(db::pool& db, const http::request& req, cons
       out.ours = true;
       return out;
     }
-    auto row = tx.exec_params("SELECT route, request_hash, http_status, coalesce(response, '') FROM idempotency_key "
+    auto row = db::exec(tx, "SELECT route, request_hash, http_status, coalesce(response, '') FROM idempotency_key "
                               "WHERE idem_key = $1",
                               *key);
     if (row.empty()) return mq::status::error(mq::errc::busy, "idempotency key vanished; retry");
@@ -89,16 +89,16 @@ http::response with_idempotency_key(db::pool& db, const http::request& req, cons
     r = fn();
   } catch (...) {
     (void)db.transact([&](pqxx::work& tx) -> mq::status {
-      tx.exec_params("DELETE FROM idempotency_key WHERE idem_key = $1 AND http_status IS NULL", *key);
+      db::exec(tx, "DELETE FROM idempotency_key WHERE idem_key = $1 AND http_status IS NULL", *key);
       return mq::status::success();
     });
     throw;
   }
   auto st = db.transact([&](pqxx::work& tx) -> mq::status {
     if (r.status >= 500) {
-      tx.exec_params("DELETE FROM idempotency_key WHERE idem_key = $1 AND http_status IS NULL", *key);
+      db::exec(tx, "DELETE FROM idempotency_key WHERE idem_key = $1 AND http_status IS NULL", *key);
     } else {
-      tx.exec_params("UPDATE idempotency_key SET http_status = $2, response = $3 WHERE idem_key = $1", *key, r.status,
+      db::exec(tx, "UPDATE idempotency_key SET http_status = $2, response = $3 WHERE idem_key = $1", *key, r.status,
                      r.body);
     }
     return mq::status::success();

@@ -51,8 +51,8 @@ mq::result<migration_report> migrate(pool& db, const std::string& schema, const 
                 sum = migration_checksum(text);
     auto st = db.transact([&](pqxx::work& tx) -> mq::status {
       // One migrator at a time per schema (the lock ends with the transaction).
-      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "migrate:" + schema);
-      auto existing = tx.exec_params("SELECT checksum FROM " + tx.quote_name(schema) +
+      db::exec(tx, "SELECT pg_advisory_xact_lock(hashtext($1))", "migrate:" + schema);
+      auto existing = db::exec(tx, "SELECT checksum FROM " + tx.quote_name(schema) +
                                          ".schema_migrations WHERE version = $1",
                                      version);
       if (!existing.empty()) {
@@ -65,7 +65,7 @@ mq::result<migration_report> migrate(pool& db, const std::string& schema, const 
       }
       tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema));
       tx.exec(text);
-      tx.exec_params("INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, checksum) VALUES ($1, $2)",
+      db::exec(tx, "INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, checksum) VALUES ($1, $2)",
                      version, sum);
       report.applied.push_back(name);
       return mq::status::success();

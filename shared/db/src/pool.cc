@@ -48,6 +48,17 @@ mq::status pool::db_error(const std::exception& e) {
   return mq::status::error(mq::errc::io_error, (state.empty() ? "" : "[" + state + "] ") + what);
 }
 
+std::string prepared_name(const std::string& sql) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
+  for (unsigned char c : sql) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "q%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
 std::string pool::sqlstate(const mq::status& s) {
   if (s.message.size() > 7 && s.message[0] == '[' && s.message[6] == ']') return s.message.substr(1, 5);
   return "";

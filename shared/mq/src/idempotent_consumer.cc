@@ -37,11 +37,11 @@ outcome idempotent_handler::handle(const ::mq::message_ext& m) {
   std::string failure;
   auto st = db_.transact([&](pqxx::work& tx) -> ::mq::status {
     duplicate = false;
-    auto r = tx.exec_params(
+    auto r = db::exec(tx, 
         "INSERT INTO mq_consumer_log (group_name, msg_tag, msg_key, msg_id, msg_body, consumer_status, consumer_times) "
-        "VALUES ($1, $2, $3, $4, $5, 0, 1) "
+        "VALUES ($1, $2, $3, $4, $5, 1, 1) "
         "ON CONFLICT (group_name, msg_tag, msg_key) DO UPDATE SET consumer_times = mq_consumer_log.consumer_times + 1, "
-        "consumer_status = 0, msg_id = EXCLUDED.msg_id, update_time = now() "
+        "consumer_status = 1, remark = NULL, msg_id = EXCLUDED.msg_id, update_time = now() "
         "WHERE mq_consumer_log.consumer_status <> 1 RETURNING consumer_times",
         group_, tag, key, id, m.body);
     if (r.empty()) {
@@ -60,10 +60,6 @@ outcome idempotent_handler::handle(const ::mq::message_ext& m) {
       failure = s.message;
       return s;  // rolls back the log row and the effect together
     }
-    tx.exec_params(
-        "UPDATE mq_consumer_log SET consumer_status = 1, remark = NULL, update_time = now() "
-        "WHERE group_name = $1 AND msg_tag = $2 AND msg_key = $3",
-        group_, tag, key);
     return ::mq::status::success();
   });
   if (st.ok() && duplicate) {
@@ -77,7 +73,7 @@ outcome idempotent_handler::handle(const ::mq::message_ext& m) {
   if (failure.empty()) failure = st.message;
   // Record the failed attempt on its own.
   auto rec = db_.transact([&](pqxx::work& tx) -> ::mq::status {
-    tx.exec_params(
+    db::exec(tx, 
         "INSERT INTO mq_consumer_log (group_name, msg_tag, msg_key, msg_id, msg_body, consumer_status, consumer_times, remark) "
         "VALUES ($1, $2, $3, $4, $5, 2, 1, $6) "
         "ON CONFLICT (group_name, msg_tag, msg_key) DO UPDATE SET consumer_status = 2, "

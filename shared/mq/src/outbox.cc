@@ -12,7 +12,7 @@ namespace {
 }  // namespace
 
 int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_message& m) {
-  auto r = tx.exec_params1(
+  auto r = db::exec1(tx, 
       "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status, delay_level, shard_key) "
       "VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
       group, m.topic, m.tag, m.key, m.body, m.delay_level, m.shard_key);
@@ -51,12 +51,13 @@ void outbox_relay::kick() {
   // processes); the rows are locked while sent.
   auto st = db_.transact([&](pqxx::work& tx) -> ::mq::status {
     sent = 0;
-    if (!tx.exec1("SELECT pg_try_advisory_xact_lock(hashtext('shop.outbox.' || current_schema()))")[0].as<bool>())
+    if (!db::exec1(tx, "SELECT pg_try_advisory_xact_lock(hashtext('shop.outbox.' || current_schema()))")[0].as<bool>())
       return ::mq::status::success();  // another relay is publishing this schema's rows
-    auto rows = tx.exec_params(
+    auto rows = db::exec(tx, 
         "SELECT id, msg_topic, msg_tag, msg_key, msg_body, delay_level, shard_key FROM mq_producer_temp "
         "WHERE msg_status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         opts_.batch);
+    std::string done;  // ids sent, as a PostgreSQL array literal
     for (const auto& row : rows) {
       ::mq::message m;
       m.topic = row[1].as<std::string>();
@@ -70,11 +71,16 @@ void outbox_relay::kick() {
         failure = r.error();
         break;  // keep the order: the rest waits for the next pass
       }
-      tx.exec_params("UPDATE mq_producer_temp SET msg_status = 1, send_time = now() WHERE id = $1",
-                     row[0].as<int64_t>());
+      done += (done.empty() ? "{" : ",") + row[0].as<std::string>();
       spdlog::info("outbox: row {} published to {} (tag {}, key {}) as {}", row[0].as<int64_t>(), m.topic, m.tags(),
                    row[3].as<std::string>(), r->msg_id);
       sent++;
+    }
+    if (!done.empty()) {
+      db::exec(tx, "UPDATE mq_producer_temp SET msg_status = 1, send_time = now() WHERE id = ANY($1::bigint[])", done + "}");
+      // Losing this mark (an OS crash right after the commit) only re-sends
+      // rows, which the consumers dedupe: no need to wait for the WAL flush.
+      tx.exec("SET LOCAL synchronous_commit = off");
     }
     return ::mq::status::success();  // commit the rows that were sent
   });

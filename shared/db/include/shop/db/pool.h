@@ -76,6 +76,10 @@ class pool {
   // (see sqlstate()); a broken connection is io_error.
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F, pqxx::work&>;
+  // For reads of one statement: `fn(pqxx::transaction_base&)` on a
+  // connection in autocommit (no BEGIN/COMMIT round trips). Errors as transact().
+  template <class F>
+  auto query(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&>;
 
   // SELECT 1 on a leased connection.
   bool ping();
@@ -99,6 +103,26 @@ class pool {
   size_t open_ = 0;                                      // GUARDED_BY(mu_) leased + idle
   size_t leased_ = 0;                                    // GUARDED_BY(mu_)
 };
+
+// Runs `sql` with `args` as a prepared statement of the transaction's
+// connection: prepared (parsed, and planned once generic plans pay off) on
+// its first use on that connection, then reused — the services' statements
+// are fixed strings, so each connection ends up with a few dozen. Same
+// results and errors as tx.exec_params.
+std::string prepared_name(const std::string& sql);
+template <class... Args>
+pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  std::string name = prepared_name(sql);
+  tx.conn().prepare(name, sql);  // records the definition once; a no-op afterwards
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+// The same, expecting exactly one row (pqxx::unexpected_rows otherwise).
+template <class... Args>
+pqxx::row exec1(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  auto r = exec(tx, sql, std::forward<Args>(args)...);
+  if (r.size() != 1) throw pqxx::unexpected_rows("expected 1 row, got " + std::to_string(r.size()) + ": " + sql);
+  return r[0];
+}
 
 namespace detail {
 template <class R>
@@ -135,6 +159,19 @@ auto pool::transact(F&& fn) -> std::invoke_result_t<F, pqxx::work&> {
     }
   }
   return detail::error_as<R>(mq::status::error(mq::errc::busy, "transaction kept failing: " + last.message));
+}
+
+template <class F>
+auto pool::query(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&> {
+  using R = std::invoke_result_t<F, pqxx::nontransaction&>;
+  auto l = acquire();
+  if (!l) return detail::error_as<R>(l.error());
+  try {
+    pqxx::nontransaction tx(**l);
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return detail::error_as<R>(db_error(e));
+  }
 }
 
 }  // namespace shop::db

@@ -7,10 +7,12 @@
 //
 // For each message, keyed by (group, tag, key) — key = the message's first
 // KEYS entry, else its UNIQ_KEY:
-//  1. INSERT the mq_consumer_log row (status 0, times 1), or bump times of an
-//     existing row that is not a success; an existing success → acknowledged,
-//     nothing runs (a duplicate delivery);
-//  2. run the handler in the same transaction; success → status 1, commit;
+//  1. INSERT the mq_consumer_log row as a success (status 1, times 1), or
+//     bump times of an existing row that is not a success; an existing
+//     success → acknowledged, nothing runs (a duplicate delivery);
+//  2. run the handler in the same transaction; success → commit (the row's
+//     status 1 and the effect become visible together; status 0 "processing"
+//     is never committed, since no one else could see it);
 //  3. a handler error (or exception) rolls all of that back; then, in its
 //     own transaction, the row records status 2, times + 1 and the error,
 //     and the message goes back to the broker (RECONSUME_LATER) for a later
