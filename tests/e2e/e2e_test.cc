@@ -449,10 +449,12 @@ TEST_F(E2E, DISABLED_Chaos) {
         auto r = s.post("order", "/order/confirm", order_body(u, g, std::to_string(5 + gi * 20) + ".00", 1 + rng() % 2, c, mp));
         if (r.status == -1) {
           no_answer++;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a client backs off
           continue;
         }
         if (!r.ok()) {
           refused++;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
           continue;
         }
         confirmed++;

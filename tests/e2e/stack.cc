@@ -25,18 +25,7 @@ namespace shop::e2e {
 
 namespace {
 
-uint16_t one_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+uint16_t one_free_port() { return db::test::free_port(); }
 
 bool port_free(uint16_t p) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -8,23 +8,9 @@ namespace shop::app {
 
 namespace {
 
-// FNV-1a 64 over method, route and body: stable across processes and builds.
+// A fingerprint of the request: method, path and body.
 std::string request_hash(const http::request& req) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-    h ^= 0xff;  // separator
-    h *= 1099511628211ULL;
-  };
-  mix(req.method);
-  mix(req.path);
-  mix(req.body);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return db::text_hash(req.method + '\n' + req.path + '\n' + req.body);
 }
 
 bool valid_key(const std::string& k) {

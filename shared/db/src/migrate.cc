@@ -10,16 +10,7 @@
 
 namespace shop::db {
 
-std::string migration_checksum(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string migration_checksum(const std::string& text) { return text_hash(text); }
 
 mq::result<migration_report> migrate(pool& db, const std::string& schema, const std::string& dir) {
   std::error_code ec;

@@ -48,16 +48,18 @@ mq::status pool::db_error(const std::exception& e) {
   return mq::status::error(mq::errc::io_error, (state.empty() ? "" : "[" + state + "] ") + what);
 }
 
-std::string prepared_name(const std::string& sql) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
-  for (unsigned char c : sql) {
+std::string text_hash(std::string_view text) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
     h ^= c;
     h *= 1099511628211ULL;
   }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "q%016llx", static_cast<unsigned long long>(h));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
+
+std::string prepared_name(const std::string& sql) { return "q" + text_hash(sql); }
 
 std::string pool::sqlstate(const mq::status& s) {
   if (s.message.size() > 7 && s.message[0] == '[' && s.message[6] == ']') return s.message.substr(1, 5);

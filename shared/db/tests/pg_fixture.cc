@@ -17,7 +17,6 @@
 
 namespace shop::db::test {
 
-namespace {
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -30,6 +29,8 @@ uint16_t free_port() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
+
+namespace {
 
 void run(const std::string& cmd) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);

@@ -8,6 +8,9 @@
 
 namespace shop::db::test {
 
+// A TCP port on 127.0.0.1 that nobody listened on a moment ago.
+uint16_t free_port();
+
 class pg_server {
  public:
   static pg_server& instance();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Orders/s and latency of POST /order/confirm with wrk, against the shop that
-# deploy/up.sh runs (it must be up): the normal path, then the compensation
+# deploy/up.sh runs (it must be up): first the payment callback's latency on
+# one connection, then confirm on the normal path, then the compensation
 # path (the order service restarted with SHOP_FAULTS=before_confirm=fail, so
 # every order runs steps 1-5, then is cancelled through the outbox and the
 # consumers undo steps 3-5), then the order service is restarted normally.
@@ -40,6 +41,17 @@ restart_order() {
   SHOP_FAULTS="$1" start_proc order "listening on" "$BUILD_DIR/services/order/shop-order" -c "$VAR_DIR/conf/order.conf"
   wait_healthy order "$ORDER_PORT"
 }
+
+# The payment callback on an otherwise idle shop: one connection, each
+# request pays a fresh payment (half message, local transaction, commit).
+"${PSQL[@]}" <<SQL
+DELETE FROM pay.trade_pay WHERE pay_id > 600000000 AND pay_id <= 600100000;
+INSERT INTO pay.trade_pay (pay_id, order_id, user_id, pay_amount, is_paid)
+  SELECT 600000000 + i, 700000000 + i, 900001, 10.00, 1 FROM generate_series(1, 100000) i;
+SQL
+echo "== callback: wrk -t1 -c1 -d${secs}s =="
+BENCH_THREADS=1 wrk -t1 -c1 -d"${secs}s" --latency -s "$ROOT/tests/e2e/bench/callback.lua" "http://127.0.0.1:$PAY_PORT" | tee "$VAR_DIR/log/wrk-callback.txt"
+echo "payments paid by the run: $("${PSQL[@]}" -tAc "SELECT count(*) FROM pay.trade_pay WHERE pay_id > 600000000 AND is_paid = 2")"
 
 run normal
 restart_order "before_confirm=fail"

@@ -7,7 +7,7 @@
 //
 // Grammar: entries separated by ';', each `point=action[@N]`; point is
 // [a-z0-9_]+; action is `fail` (the step reports a failure), `exit` (the
-// process exits at once with _exit(86), as a crash would), or `delay:<ms>`
+// process kills itself with SIGKILL, as a crash would), or `delay:<ms>`
 // (sleeps, ms ≤ 600000); `@N` fires only on the N-th hit of that point
 // (1-based), otherwise every hit. A malformed plan is an error naming the
 // bad entry, and the service refuses to start.
@@ -33,7 +33,7 @@ class fault_plan {
 
   // Counts a hit of `point` and returns what to do. Thread-safe.
   fault_action check(const std::string& point, std::chrono::milliseconds* delay = nullptr) const;
-  // check() and act: exit → _exit(86); delay → sleep; returns true for fail.
+  // check() and act: exit → SIGKILL to itself; delay → sleep; returns true for fail.
   bool hit(const std::string& point) const;
   bool empty() const { return entries_.empty(); }
   std::string describe() const;

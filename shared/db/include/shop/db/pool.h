@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <pqxx/pqxx>
@@ -110,6 +111,9 @@ class pool {
 // are fixed strings, so each connection ends up with a few dozen. Same
 // results and errors as tx.exec_params.
 std::string prepared_name(const std::string& sql);
+// FNV-1a 64 of `text` as 16 hex digits: stable across processes and builds
+// (statement names, migration checksums, request fingerprints).
+std::string text_hash(std::string_view text);
 template <class... Args>
 pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
   std::string name = prepared_name(sql);
