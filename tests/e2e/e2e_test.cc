@@ -426,6 +426,8 @@ TEST_F(E2E, BadInputIsRefusedAndChangesNothing) {
 
 // Random traffic while processes are SIGKILLed and restarted (tests/e2e/chaos.sh
 // runs it; not part of CI). SHOP_CHAOS_SECONDS bounds the traffic phase.
+// Known open bug (docs/status.md): some runs end with orders whose outbox rows
+// or step/check messages stall after a kill, so the checker fails.
 TEST_F(E2E, DISABLED_Chaos) {
   int seconds = std::getenv("SHOP_CHAOS_SECONDS") ? std::atoi(std::getenv("SHOP_CHAOS_SECONDS")) : 120;
   std::vector<int64_t> users, goods, coupons;

@@ -95,6 +95,19 @@ bool broker_controller::impl::start(std::string* error) {
     so.name = "broker-fast";
     fast_server = std::make_unique<remoting::remoting_server>(so);
   }
+  // Every service a processor uses exists before the server accepts its
+  // first request (an END_TRANSACTION can arrive at once after a restart).
+  store_host = *socket_address::parse(cfg.broker_addr());
+  transactions = std::make_unique<transaction_service>(
+      *store,
+      transaction_options{cfg.transaction_timeout, cfg.transaction_check_max, cfg.transaction_check_interval},
+      store_host, [this](const std::string& group) -> channel_ptr {
+        for (auto& c : producers.channels(group))
+          if (c.ch && c.ch->is_open()) return c.ch;
+        return nullptr;
+      },
+      cfg.store.store_path_root_dir + "/config/transactionCheck.json");
+  transactions->start();  // loads the done set before any END_TRANSACTION can be served
   register_processors();
   if (!server->start(error)) {
     store->shutdown();
@@ -102,6 +115,7 @@ bool broker_controller::impl::start(std::string* error) {
   }
   cfg.listen_port = server->port();  // listenPort=0 (tests): the port picked
   store_host = *socket_address::parse(cfg.broker_addr());
+  transactions->set_store_host(store_host);
   if (fast_server) {
     std::string ferr;
     if (!fast_server->start(&ferr)) {
@@ -125,16 +139,6 @@ bool broker_controller::impl::start(std::string* error) {
   if (namesrv_addrs.empty()) log()->warn("no name server address (-n / namesrvAddr): not registering");
   register_broker_all(true);
   schedule->start();
-  transactions = std::make_unique<transaction_service>(
-      *store,
-      transaction_options{cfg.transaction_timeout, cfg.transaction_check_max, cfg.transaction_check_interval},
-      store_host, [this](const std::string& group) -> channel_ptr {
-        for (auto& c : producers.channels(group))
-          if (c.ch && c.ch->is_open()) return c.ch;
-        return nullptr;
-      },
-      cfg.store.store_path_root_dir + "/config/transactionCheck.json");
-  transactions->start();
   scheduler_ = std::thread([this] { scheduler_loop(); });
   started_ = true;
   log()->info("broker {} ({}) started on {} (role {}, {}, store {}){}", cfg.broker_name, cfg.broker_cluster_name,

@@ -31,6 +31,11 @@ transaction_service::transaction_service(store::message_store& store, transactio
 
 transaction_service::~transaction_service() { stop(); }
 
+void transaction_service::set_store_host(socket_address h) {
+  std::lock_guard lk(mu_);
+  store_host_ = h;
+}
+
 void transaction_service::as_half(message_ext& m) {
   m.put_property(std::string(property_real_topic), m.topic);
   m.put_property(std::string(property_real_queue_id), std::to_string(m.queue_id));

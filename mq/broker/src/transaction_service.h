@@ -57,6 +57,9 @@ class transaction_service {
                       std::string checks_path);
   ~transaction_service();  // stop()
 
+  // The broker's address in the records it writes (known once the server
+  // has its port when listenPort=0).
+  void set_store_host(socket_address h);
   void start();
   void stop();
 
@@ -81,7 +84,7 @@ class transaction_service {
 
   store::message_store& store_;
   const transaction_options opts_;
-  const socket_address store_host_;
+  socket_address store_host_;  // GUARDED_BY(mu_)
   std::function<remoting::channel_ptr(const std::string&)> producer_channel_;
   const std::string checks_path_;
   mutable std::mutex mu_;
