@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -71,6 +74,45 @@ const std::vector<std::string> groups = {"goods_order_cancel_group", "coupon_ord
                                          "user_order_cancel_group",  "user_paid_group",
                                          "order_order_cancel_group", "order_check_group",
                                          "order_paid_group",         "order_step_group"};
+
+// Forks every child from one thread that lives as long as the test process.
+// PR_SET_PDEATHSIG fires when the *thread* that forked a child exits, not the
+// process: a child restarted from a short-lived thread (the chaos test's
+// killer) was SIGKILLed the moment that thread ended.
+class spawner {
+ public:
+  static spawner& get() {
+    static spawner* s = new spawner;  // never destroyed: its thread must outlive every child
+    return *s;
+  }
+  pid_t run(std::function<pid_t()> fork_fn) {
+    std::packaged_task<pid_t()> task(std::move(fork_fn));
+    auto f = task.get_future();
+    {
+      std::lock_guard lk(mu_);
+      q_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return f.get();
+  }
+
+ private:
+  spawner() {
+    std::thread([this] {
+      while (true) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [this] { return !q_.empty(); });
+        auto t = std::move(q_.front());
+        q_.pop_front();
+        lk.unlock();
+        t();
+      }
+    }).detach();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<pid_t()>> q_;
+};
 
 }  // namespace
 
@@ -211,14 +253,17 @@ void stack::spawn(proc& p, const std::string& faults) {
   argv.push_back(nullptr);
   int fd = ::open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot open " + p.log);
-  pid_t pid = ::fork();
-  if (pid == 0) {
+  pid_t pid = spawner::get().run([&]() -> pid_t {
+    pid_t parent = ::getpid();
+    pid_t child = ::fork();
+    if (child != 0) return child;
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test process
+    if (::getppid() != parent) ::_exit(127);  // it died before the prctl
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execve(bin.c_str(), argv.data(), envp.data());
     ::_exit(127);
-  }
+  });
   ::close(fd);
   if (pid < 0) throw std::runtime_error("fork failed");
   p.pid = pid;
