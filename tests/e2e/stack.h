@@ -35,7 +35,11 @@ struct response {
   std::map<std::string, std::string> headers;
   bool ok() const { return status == 200 && body.is_object() && body.value("success", false); }
   int code() const { return body.is_object() && body.contains("code") ? body["code"].get<int>() : -1; }
-  const json& data() const { return body["data"]; }
+  // The Result's data; null when there is none (no answer, an error page).
+  const json& data() const {
+    static const json none;
+    return body.is_object() && body.contains("data") ? body["data"] : none;
+  }
   std::string str() const { return std::to_string(status) + " " + body.dump(); }
 };
 

@@ -109,6 +109,32 @@ std::optional<commit_log::slice> commit_log::read(int64_t offset, int32_t size) 
   return slice{f, std::string_view(f->base() + pos, static_cast<size_t>(size))};
 }
 
+bool commit_log::append_raw(int64_t offset, std::string_view data, std::string* error) {
+  std::lock_guard lock(put_mu_);
+  int64_t max = files_.max_offset();
+  bool empty = !files_.last_file();
+  if (!empty && offset != max) {
+    *error = "replicated chunk at " + std::to_string(offset) + " but the commit log ends at " + std::to_string(max);
+    return false;
+  }
+  // An empty slave normally starts at a file boundary (the master streams
+  // from the start of its last file); otherwise the bytes before `offset`
+  // stay zero and are never read.
+  auto f = files_.last_file_or_create(offset, error);
+  if (!f) return false;
+  if (empty && offset != f->from_offset()) f->advance(offset - f->from_offset());
+  if (static_cast<int64_t>(data.size()) > f->remaining()) {
+    *error = "replicated chunk of " + std::to_string(data.size()) + " bytes at " + std::to_string(offset) +
+             " crosses the end of its file";
+    return false;
+  }
+  if (!f->append(data)) {
+    *error = "append failed";
+    return false;
+  }
+  return true;
+}
+
 std::optional<commit_log::slice> commit_log::read_from(int64_t offset) {
   auto f = files_.find_by_offset(offset);
   if (!f) return std::nullopt;

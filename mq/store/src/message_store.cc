@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "mq/store/commit_log.h"
 #include "mq/store/consume_queue.h"
 #include "mq/store/flush_service.h"
+#include "mq/store/ha.h"
 #include "mq/store/index_file.h"
 #include "mq/store/record.h"
 
@@ -164,6 +166,15 @@ class default_message_store final : public message_store {
                                                            cfg_.flush_commit_log_thorough_interval);
       async_flush_->start();
     }
+    if (cfg_.role == store_role::slave) {
+      ha_slave_ = std::make_unique<ha_slave>(commit_log_, cfg_, [this] {
+        if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
+      });
+      ha_slave_->start();
+    } else if (cfg_.ha_listen_port > 0) {
+      ha_master_ = std::make_unique<ha_master>(commit_log_, cfg_);
+      if (!ha_master_->start(error)) return false;
+    }
     running_.store(true);
     reput_thread_ = std::thread([this] { reput_loop(); });
     cq_flush_thread_ = std::thread([this] { cq_flush_loop(); });
@@ -225,6 +236,7 @@ class default_message_store final : public message_store {
     r.offsets = std::move(a.offsets);
     // Wake the dispatcher only when it sleeps (it also polls every 1 ms).
     if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
+    if (ha_master_) ha_master_->notify_append();
     r.status = put_status::put_ok;
     *end_offset = a.end_offset;
     return r;
@@ -234,29 +246,60 @@ class default_message_store final : public message_store {
   put_result put(put_request req) override {
     int64_t end = 0;
     put_result r = append_records(req, &end);
-    if (!r.ok() || !group_commit_) return r;  // ASYNC_FLUSH: the flusher runs on its interval
+    if (!r.ok()) return r;
     if (!req.wait_store_msg_ok) {
-      group_commit_->request(end);
+      if (group_commit_) group_commit_->request(end);
       return r;
     }
-    apply_flush_status(r, group_commit_->wait_flushed(end, cfg_.sync_flush_timeout), end);
+    if (group_commit_) apply_flush_status(r, group_commit_->wait_flushed(end, cfg_.sync_flush_timeout), end);
+    if (!replicates(r)) return r;
+    std::promise<replication_status> replicated;
+    auto f = replicated.get_future();
+    ha_master_->wait_replicated(end, [&replicated](replication_status s) { replicated.set_value(s); });
+    apply_replication_status(r, f.get(), end);
     return r;
   }
 
   void put_async(put_request req, std::function<void(put_result)> done) override {
     int64_t end = 0;
     put_result r = append_records(req, &end);
-    if (!r.ok() || !group_commit_) return done(std::move(r));
+    if (!r.ok()) return done(std::move(r));
     if (!req.wait_store_msg_ok) {
-      group_commit_->request(end);
+      if (group_commit_) group_commit_->request(end);
       return done(std::move(r));
     }
+    if (!group_commit_) return replicate_then(std::move(r), end, std::move(done));
     group_commit_->wait_flushed_async(
         end, cfg_.sync_flush_timeout,
         [this, r = std::move(r), end, done = std::move(done)](group_commit_service::wait_status w) mutable {
           apply_flush_status(r, w, end);
-          done(std::move(r));
+          replicate_then(std::move(r), end, std::move(done));
         });
+  }
+
+  // SYNC_MASTER waits for a slave's ack of the records (after the flush, if
+  // any). When both fail, the replication status is the one reported
+  // (rocketmq-protocol.md §6.9).
+  bool replicates(const put_result& r) const {
+    return ha_master_ && cfg_.role == store_role::sync_master &&
+           (r.status == put_status::put_ok || r.status == put_status::flush_disk_timeout);
+  }
+
+  void replicate_then(put_result r, int64_t end, std::function<void(put_result)> done) {
+    if (!replicates(r)) return done(std::move(r));
+    ha_master_->wait_replicated(end, [r = std::move(r), end, done = std::move(done)](replication_status s) mutable {
+      apply_replication_status(r, s, end);
+      done(std::move(r));
+    });
+  }
+
+  static void apply_replication_status(put_result& r, replication_status s, int64_t end) {
+    if (s == replication_status::timeout) {
+      r.status = put_status::flush_slave_timeout;
+      log()->warn("no slave acknowledged offset {} in time", end);
+    } else if (s == replication_status::not_available) {
+      r.status = put_status::slave_not_available;
+    }
   }
 
   static void apply_flush_status(put_result& r, group_commit_service::wait_status w, int64_t end) {
@@ -497,6 +540,16 @@ class default_message_store final : public message_store {
 
   bool recovered_abnormally() const override { return abnormal_; }
 
+  void set_ha_master_address(const std::string& address) override {
+    if (ha_slave_) ha_slave_->set_master(address);
+  }
+
+  ha_runtime ha() override {
+    if (ha_master_) return ha_master_->runtime();
+    if (ha_slave_) return ha_slave_->runtime();
+    return {};
+  }
+
   void halt_for_test() override {
     if (!running_.exchange(false)) return;
     stop_threads();
@@ -511,6 +564,8 @@ class default_message_store final : public message_store {
   }
 
   void stop_threads() {
+    if (ha_slave_) ha_slave_->stop();
+    if (ha_master_) ha_master_->stop();
     stop_.store(true);
     reput_cv_.notify_all();
     {
@@ -732,6 +787,11 @@ class default_message_store final : public message_store {
       }
       auto s = commit_log_.read_from(from);
       if (!s) {
+        // An empty HA slave's log starts at its master's file, past 0.
+        if (int64_t min = commit_log_.min_offset(); from < min) {
+          reput_from_.store(min);
+          continue;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
@@ -809,6 +869,8 @@ class default_message_store final : public message_store {
   std::map<std::string, std::map<int32_t, std::shared_ptr<consume_queue>>> cqs_;  // GUARDED_BY(cq_mu_)
 
   std::unique_ptr<group_commit_service> group_commit_;
+  std::unique_ptr<ha_master> ha_master_;
+  std::unique_ptr<ha_slave> ha_slave_;
   std::unique_ptr<async_flush_service> async_flush_;
 
   std::atomic<bool> running_{false};

@@ -52,6 +52,12 @@ class commit_log : public flushable {
   append_result append(std::vector<std::string>& records, std::string_view topic, int32_t queue_id,
                        int32_t sys_flag);
 
+  // HA slave: append bytes replicated from the master at `offset`, which
+  // must be this log's max offset (or any offset when the log is empty: the
+  // first file starts at the file boundary below it). The bytes must not
+  // cross a file end (the master never sends such a chunk). Thread-safe.
+  bool append_raw(int64_t offset, std::string_view data, std::string* error);
+
   // The bytes [offset, offset+size) if they lie in one file below the write
   // position; the shared_ptr keeps the mapping alive while they are used.
   struct slice {

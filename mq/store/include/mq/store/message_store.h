@@ -96,6 +96,15 @@ struct arrival {
   int64_t store_timestamp = 0;
 };
 
+// HA state (store/ha.h).
+struct ha_runtime {
+  int slaves = 0;                  // master: slave connections
+  int64_t acked_offset = -1;       // master: the highest offset a slave confirmed
+  std::string master_address;      // slave: the master it follows
+  bool connected = false;          // slave: connected to it
+  int64_t received_offset = 0;     // slave: its max offset
+};
+
 struct store_stats {
   uint64_t group_commit_syncs = 0;
   uint64_t group_commit_released = 0;
@@ -148,6 +157,11 @@ class message_store {
   virtual void delete_topic(const std::string& topic) = 0;
 
   virtual store_stats stats() = 0;
+
+  // HA (store/ha.h). A slave follows `address` (host:port of its master's
+  // HA port); the broker passes what the name server tells it.
+  virtual void set_ha_master_address(const std::string& address) = 0;
+  virtual ha_runtime ha() = 0;
   // True when the last open found the abort file (crash recovery ran).
   virtual bool recovered_abnormally() const = 0;
 

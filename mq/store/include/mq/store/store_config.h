@@ -12,6 +12,9 @@ namespace mq::store {
 
 enum class flush_disk_type { async_flush, sync_flush };
 
+// brokerRole as the store sees it (S/config/BrokerRole.java).
+enum class store_role { async_master, sync_master, slave };
+
 struct message_store_config {
   std::string store_path_root_dir;           // storePathRootDir (required)
   std::string store_path_commit_log;         // storePathCommitLog; default <root>/commitlog
@@ -40,6 +43,17 @@ struct message_store_config {
   int delete_commit_log_files_interval_ms = 100;
   // messageDelayLevel (for SCHEDULE_TOPIC_XXXX tagsCode = deliver time).
   std::string message_delay_level = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+  // HA replication (rocketmq-protocol.md §6.8, §6.9; docs/format/ha.md).
+  store_role role = store_role::async_master;
+  int ha_listen_port = 0;            // haListenPort; a master serves slaves here (0 = no HA server)
+  std::string ha_listen_host = "0.0.0.0";
+  std::string ha_master_address;     // haMasterAddress (host:port) for a slave; else learned from the name server
+  int64_t ha_slave_fallbehind_max = 256LL * 1024 * 1024;        // haSlaveFallbehindMax
+  std::chrono::milliseconds slave_timeout{3000};                 // SYNC_MASTER wait for the slave's ack
+  int ha_transfer_batch_size = 32 * 1024;                        // haTransferBatchSize
+  std::chrono::milliseconds ha_send_heartbeat_interval{5000};    // haSendHeartbeatInterval
+  std::chrono::milliseconds ha_housekeeping_interval{20000};     // haHousekeepingInterval
+  std::chrono::milliseconds ha_reconnect_interval{5000};         // the slave's retry after a lost connection
 
   std::string commit_log_dir() const {
     return store_path_commit_log.empty() ? store_path_root_dir + "/commitlog" : store_path_commit_log;
