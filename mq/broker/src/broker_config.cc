@@ -170,6 +170,31 @@ result<broker_config> broker_config_from(const properties_map& props) {
   if (r.err.ok() && !store::parse_delay_levels(s.message_delay_level, levels)) {
     r.fail("messageDelayLevel: '" + s.message_delay_level + "' is malformed");
   }
+  int32_t ha_port = r.i32("haListenPort", c.listen_port + 1);
+  if (r.err.ok() && (ha_port < 0 || ha_port > 65535)) r.fail("haListenPort: must be 0..65535 (0: serve no slaves)");
+  c.ha_listen_port = static_cast<uint16_t>(ha_port);
+  c.slave_read_enable = r.b("slaveReadEnable", c.slave_read_enable);
+  c.slave_sync_interval = r.i64("slaveSyncInterval", c.slave_sync_interval);
+  s.role = c.role == broker_role::slave         ? store::store_role::slave
+           : c.role == broker_role::sync_master ? store::store_role::sync_master
+                                                : store::store_role::async_master;
+  s.ha_listen_port = c.role == broker_role::slave ? 0 : c.ha_listen_port;
+  s.ha_listen_host = c.listen_address;
+  s.ha_master_address = r.s("haMasterAddress", "");
+  s.ha_slave_fallbehind_max = r.i64("haSlaveFallbehindMax", s.ha_slave_fallbehind_max);
+  s.ha_transfer_batch_size = r.i32("haTransferBatchSize", s.ha_transfer_batch_size);
+  if (r.err.ok() && (s.ha_transfer_batch_size < 1024 || s.ha_transfer_batch_size > 4 * 1024 * 1024)) {
+    r.fail("haTransferBatchSize: must be 1 KiB..4 MiB");
+  }
+  s.slave_timeout = std::chrono::milliseconds(r.i64("slaveTimeout", s.slave_timeout.count()));
+  s.ha_send_heartbeat_interval =
+      std::chrono::milliseconds(r.i64("haSendHeartbeatInterval", s.ha_send_heartbeat_interval.count()));
+  s.ha_housekeeping_interval =
+      std::chrono::milliseconds(r.i64("haHousekeepingInterval", s.ha_housekeeping_interval.count()));
+  if (r.err.ok() && (s.slave_timeout.count() <= 0 || s.ha_send_heartbeat_interval.count() <= 0 ||
+                     s.ha_housekeeping_interval <= s.ha_send_heartbeat_interval)) {
+    r.fail("slaveTimeout and haSendHeartbeatInterval must be positive, haHousekeepingInterval above the heartbeat");
+  }
   if (r.err.ok() && (s.mapped_file_size_commit_log < 64 * 1024 || s.mapped_file_size_consume_queue < 20)) {
     r.fail("mappedFileSizeCommitLog / mappedFileSizeConsumeQueue: too small");
   }
@@ -184,6 +209,8 @@ result<broker_config> broker_config_from(const properties_map& props) {
   c.all["brokerId"] = std::to_string(c.broker_id);
   c.all["brokerIP1"] = c.broker_ip1;
   c.all["listenPort"] = std::to_string(c.listen_port);
+  c.all["haListenPort"] = std::to_string(c.ha_listen_port);
+  c.all["slaveReadEnable"] = c.slave_read_enable ? "true" : "false";
   c.all["brokerRole"] = to_string(c.role);
   c.all["flushDiskType"] = flush;
   c.all["storePathRootDir"] = root;

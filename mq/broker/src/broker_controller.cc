@@ -107,7 +107,9 @@ bool broker_controller::impl::start(std::string* error) {
         return nullptr;
       },
       cfg.store.store_path_root_dir + "/config/transactionCheck.json");
-  transactions->start();  // loads the done set before any END_TRANSACTION can be served
+  // A slave's store takes only its master's bytes: no delayed deliveries,
+  // no transaction checks (their writes come through replication).
+  if (cfg.role != broker_role::slave) transactions->start();  // loads the done set before any END_TRANSACTION
   register_processors();
   if (!server->start(error)) {
     store->shutdown();
@@ -138,7 +140,8 @@ bool broker_controller::impl::start(std::string* error) {
   }
   if (namesrv_addrs.empty()) log()->warn("no name server address (-n / namesrvAddr): not registering");
   register_broker_all(true);
-  schedule->start();
+  if (cfg.role != broker_role::slave) schedule->start();
+  if (cfg.role == broker_role::slave) sync_from_master();
   scheduler_ = std::thread([this] { scheduler_loop(); });
   started_ = true;
   log()->info("broker {} ({}) started on {} (role {}, {}, store {}){}", cfg.broker_name, cfg.broker_cluster_name,
@@ -190,6 +193,7 @@ void broker_controller::impl::scheduler_loop() {
   int64_t next_offsets = steady_ms() + cfg.flush_consumer_offset_interval;
   int64_t next_scan = steady_ms() + cfg.client_scan_interval;
   int64_t next_stats = steady_ms() + 1000;
+  int64_t next_slave_sync = steady_ms() + cfg.slave_sync_interval;
   std::unique_lock lock(sched_mu_);
   while (!sched_stopping_) {
     sched_cv_.wait_for(lock, milliseconds(100), [&] { return sched_stopping_ || register_pending_; });
@@ -211,6 +215,10 @@ void broker_controller::impl::scheduler_loop() {
       for (auto& g : consumers.scan_expired(wall, cfg.channel_expired_timeout)) notify_consumer_ids_changed(g);
       producers.scan_expired(wall, cfg.channel_expired_timeout);
       next_scan = now + cfg.client_scan_interval;
+    }
+    if (cfg.role == broker_role::slave && now >= next_slave_sync) {
+      sync_from_master();
+      next_slave_sync = now + cfg.slave_sync_interval;
     }
     if (now >= next_stats) {
       uint64_t p = stats.put_msgs.load(), g = stats.get_msgs.load();
@@ -256,6 +264,11 @@ void broker_controller::impl::register_broker_all(bool sync) {
                     res.response.remark.value_or(""));
       } else {
         log()->debug("registered to name server {}", addr);
+        if (cfg.role == broker_role::slave) {
+          auto* m = res.response.field("masterAddr");
+          auto* ha = res.response.field("haServerAddr");
+          if (m && !m->empty()) learn_master(*m, ha ? *ha : "");
+        }
       }
     } else {
       ns_client->invoke_async(addr, std::move(r), std::chrono::milliseconds(cfg.register_broker_timeout_mills),
@@ -263,6 +276,66 @@ void broker_controller::impl::register_broker_all(bool sync) {
                                 if (!res.ok()) log()->warn("register to name server {} failed: {}", addr, res.message);
                               });
     }
+  }
+}
+
+void broker_controller::impl::learn_master(const std::string& master_addr, const std::string& ha_addr) {
+  {
+    std::lock_guard lk(master_mu_);
+    if (master_addr_ != master_addr) log()->info("slave {}: master is {} (HA {})", cfg.broker_name, master_addr, ha_addr);
+    master_addr_ = master_addr;
+  }
+  // haMasterAddress in broker.conf wins over what the name server says.
+  if (cfg.store.ha_master_address.empty() && !ha_addr.empty()) store->set_ha_master_address(ha_addr);
+}
+
+// SlaveSynchronize: topics, consumer offsets, delay offsets and
+// subscription groups from the master, every slaveSyncInterval.
+void broker_controller::impl::sync_from_master() {
+  std::string master;
+  {
+    std::lock_guard lk(master_mu_);
+    master = master_addr_;
+  }
+  if (master.empty()) return;
+  auto fetch = [&](int32_t code, const char* what) -> std::optional<nlohmann::json> {
+    auto res = ns_client->invoke_sync(master, remoting_command::request(code), std::chrono::milliseconds(3000));
+    if (!res.ok() || res.response.code != rc::SUCCESS) {
+      log()->warn("slave sync of {} from master {} failed: {}", what, master,
+                  res.ok() ? res.response.remark.value_or("code " + std::to_string(res.response.code)) : res.message);
+      return std::nullopt;
+    }
+    auto j = remoting::parse_lenient(res.response.body);
+    if (!j) return std::nullopt;
+    return std::optional<nlohmann::json>(std::move(*j));
+  };
+  int changed = 0;
+  if (auto j = fetch(req::GET_ALL_TOPIC_CONFIG, "topics"); j && j->contains("topicConfigTable")) {
+    for (auto& [name, tj] : (*j)["topicConfigTable"].items()) {
+      auto tc = topic_config::from_json(tj);
+      if (!tc) continue;
+      auto cur = topics->find(tc->topic_name);
+      if (!cur || cur->to_json() != tc->to_json()) {
+        topics->update(*tc);
+        changed++;
+      }
+    }
+  }
+  if (auto j = fetch(req::GET_ALL_CONSUMER_OFFSET, "consumer offsets")) offsets->replace_all(*j);
+  if (auto j = fetch(req::GET_ALL_DELAY_OFFSET, "delay offsets")) schedule->replace_offsets(*j);
+  if (auto j = fetch(req::GET_ALL_SUBSCRIPTIONGROUP_CONFIG, "subscription groups");
+      j && j->contains("subscriptionGroupTable")) {
+    for (auto& [name, gj] : (*j)["subscriptionGroupTable"].items()) {
+      auto g = subscription_group_config::from_json(gj);
+      if (!g || g->group_name.empty()) continue;
+      auto cur = groups->find(g->group_name, false);
+      if (!cur || cur->to_json() != g->to_json()) groups->update(*g);
+    }
+  }
+  if (changed > 0) {
+    log()->info("slave {}: {} topic(s) synced from master {}", cfg.broker_name, changed, master);
+    std::lock_guard lk(sched_mu_);
+    register_pending_ = true;  // the name server learns the slave's topics
   }
 }
 

@@ -148,6 +148,12 @@ struct broker_controller::impl {
   bool register_pending_ = false; // GUARDED_BY(sched_mu_)
   std::thread scheduler_;
   std::mutex register_mu_;        // one registration round at a time
+  // A slave's master (remoting address, from REGISTER_BROKER's answer) and
+  // the sync of its metadata from there.
+  std::mutex master_mu_;
+  std::string master_addr_;       // GUARDED_BY(master_mu_)
+  void sync_from_master();
+  void learn_master(const std::string& master_addr, const std::string& ha_addr);
   std::mutex config_mu_;          // guards cfg.all (GET/UPDATE_BROKER_CONFIG)
   bool started_ = false;
   bool stopped_ = false;

@@ -133,6 +133,26 @@ void consumer_offset_manager::remove_group(const std::string& group) {
   }
 }
 
+void consumer_offset_manager::replace_all(const nlohmann::json& j) {
+  auto t = j.find("offsetTable");
+  if (t == j.end() || !t->is_object()) return;
+  std::map<std::string, std::map<int32_t, int64_t>> table;
+  for (auto& [key, queues] : t->items()) {
+    if (!queues.is_object() || key.find('@') == std::string::npos) return;  // malformed: keep ours
+    for (auto& [q, off] : queues.items()) {
+      char* end = nullptr;
+      long qid = std::strtol(q.c_str(), &end, 10);
+      if (*end != '\0' || !off.is_number_integer()) return;
+      table[key][static_cast<int32_t>(qid)] = off.get<int64_t>();
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (table != table_) {
+    table_ = std::move(table);
+    dirty_ = true;
+  }
+}
+
 nlohmann::json consumer_offset_manager::all_json() const {
   std::lock_guard lock(mu_);
   return to_json_locked();

@@ -33,6 +33,8 @@ class consumer_offset_manager {
   void remove_topic(const std::string& topic);
   void remove_group(const std::string& group);
   nlohmann::json all_json() const;  // {"offsetTable":{"t@g":{"0":5}}}
+  // A slave takes its master's table (GET_ALL_CONSUMER_OFFSET).
+  void replace_all(const nlohmann::json& j);
 
  private:
   nlohmann::json to_json_locked() const;

@@ -1,5 +1,7 @@
 // PULL_MESSAGE (11): B/processor/PullMessageProcessor.java and long polling,
 // rocketmq-protocol.md §2.1, §6.3.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "broker_impl.h"
@@ -23,6 +25,13 @@ constexpr int32_t kMaxTransferCount = 32;
 constexpr int64_t kMaxTransferBytes = 256 * 1024;
 // A hostile suspend time must not park a request for ever.
 constexpr int64_t kMaxSuspendMs = 5 * 60 * 1000;
+
+// The share of RAM a master serves reads from before it sends a consumer
+// that far behind to a slave (accessMessageInMemoryMaxRatio).
+int64_t memory_for_reads(int32_t ratio_percent) {
+  static const int64_t total = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+  return total / 100 * ratio_percent;
+}
 
 }  // namespace
 
@@ -141,6 +150,19 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
     if (n == 0) got.status = store::get_status::no_matched_message;
   }
 
+  // Which broker of the group the consumer should pull from next
+  // (PullMessageProcessor): a master whose consumer is further behind than
+  // accessMessageInMemoryMaxRatio % of RAM sends it to a slave when slave
+  // reads are on; a slave without slaveReadEnable serves nothing.
+  int64_t suggest = 0;
+  if (cfg.role != broker_role::slave && cfg.slave_read_enable && got.status == store::get_status::found) {
+    auto v = parse_record_view(got.body, false);
+    if (v && store->commit_log_max_offset() - v->physical_offset > memory_for_reads(cfg.access_message_in_memory_max_ratio)) {
+      suggest = sg->which_broker_when_consume_slowly;
+    }
+  }
+  bool slave_refuses = cfg.role == broker_role::slave && !cfg.slave_read_enable;
+
   int32_t code = rc::SUCCESS;
   switch (got.status) {
     case store::get_status::found: code = rc::SUCCESS; break;
@@ -154,6 +176,12 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
     case store::get_status::offset_overflow_badly: code = rc::PULL_OFFSET_MOVED; break;
     case store::get_status::offset_overflow_one:
     case store::get_status::offset_found_null: code = rc::PULL_NOT_FOUND; break;
+  }
+  if (slave_refuses) {
+    code = rc::PULL_RETRY_IMMEDIATELY;
+    got.body.clear();
+    got.msg_count = 0;
+    got.next_begin_offset = queue_offset;
   }
   if (code == rc::PULL_OFFSET_MOVED) {
     log()->info("pull offset moved: group {} {}:{} requested {} -> next {} (min {}, max {})", group, topic, queue_id,
@@ -181,6 +209,7 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
   resp.code = code;
   resp.remark = store::to_string(got.status);
   set_offsets(got.next_begin_offset, got.min_offset, got.max_offset);
+  resp.set("suggestWhichBrokerId", slave_refuses ? int64_t{0} : suggest);
   if (code == rc::SUCCESS) {
     stats.get_msgs.fetch_add(static_cast<uint64_t>(got.msg_count), std::memory_order_relaxed);
     stats.get_bytes.fetch_add(got.body.size(), std::memory_order_relaxed);

@@ -86,6 +86,18 @@ nlohmann::json schedule_service::offsets_json() const {
   return {{"offsetTable", table}};
 }
 
+void schedule_service::replace_offsets(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("offsetTable") || !j["offsetTable"].is_object()) return;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [level, off] : j["offsetTable"].items()) {
+      int l = std::atoi(level.c_str());
+      if (l >= 1 && l <= static_cast<int>(levels_ms_.size()) && off.is_number_integer()) offsets_[l] = off.get<int64_t>();
+    }
+  }
+  persist();
+}
+
 void schedule_service::persist() {
   if (!persist_json_file(path_, offsets_json())) log()->error("schedule service: cannot write {}", path_);
 }

@@ -49,6 +49,8 @@ class schedule_service {
   void persist();
   // The delayOffset.json content (GET_ALL_DELAY_OFFSET).
   nlohmann::json offsets_json() const;
+  // A slave takes its master's table (GET_ALL_DELAY_OFFSET) and persists it.
+  void replace_offsets(const nlohmann::json& j);
 
   size_t levels() const { return levels_ms_.size(); }
   int64_t delay_of(int level) const { return levels_ms_[static_cast<size_t>(level - 1)]; }

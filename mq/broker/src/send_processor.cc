@@ -359,6 +359,12 @@ response broker_controller::impl::process_end_transaction(const channel_ptr& ch,
     log()->warn("END_TRANSACTION from {} with bad headers: {}", ch->remote_address(), e->remark.value_or(""));
     return r.is_oneway() ? std::nullopt : e;
   }
+  if (cfg.role == broker_role::slave) {
+    // EndTransactionProcessor: a slave cannot end a transaction.
+    log()->warn("END_TRANSACTION from {} (group {}) refused: this broker is a slave", ch->remote_address(), group);
+    if (r.is_oneway()) return std::nullopt;
+    return reply(r, rc::SLAVE_NOT_AVAILABLE, "Message's broker role is slave, cannot end transaction");
+  }
   if (r.remark && !r.remark->empty())
     log()->info("END_TRANSACTION from {} (group {}): remark {}", ch->remote_address(), group, *r.remark);
   auto st = transactions->end(commit_log_offset, queue_offset, group, static_cast<int32_t>(type), from_check);

@@ -47,7 +47,8 @@ void cluster::start_broker() {
                    {"storePathRootDir", dir.path + "/store"},
                    {"namesrvAddr", ns_addr()},
                    {"mappedFileSizeCommitLog", std::to_string(8 * 1024 * 1024)},
-                   {"mappedFileSizeConsumeQueue", std::to_string(20 * 10000)}};
+                   {"mappedFileSizeConsumeQueue", std::to_string(20 * 10000)},
+                   {"haListenPort", "0"}};  // no slaves here (tests share the machine's ports)
   for (auto& [k, v] : overrides_) p[k] = v;
   auto cfg = broker_config_from(p);
   if (!cfg) throw std::runtime_error(cfg.error().message);

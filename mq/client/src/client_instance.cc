@@ -163,6 +163,14 @@ std::string client_instance::master_addr(const std::string& broker_name) {
   return it == brokers_.end() ? std::string() : it->second.master_addr();
 }
 
+std::string client_instance::addr_of(const std::string& broker_name, int64_t id) {
+  std::lock_guard lk(mu_);
+  auto it = brokers_.find(broker_name);
+  if (it == brokers_.end()) return {};
+  auto a = it->second.addrs.find(id);
+  return a == it->second.addrs.end() ? std::string() : a->second;
+}
+
 std::string client_instance::any_addr(const std::string& broker_name) {
   std::lock_guard lk(mu_);
   auto it = brokers_.find(broker_name);

@@ -61,6 +61,8 @@ class client_instance {
   void refresh_routes();
   // From the cached routes; "" when unknown.
   std::string master_addr(const std::string& broker_name);
+  // The address of broker `id` of the group, "" when the route has none.
+  std::string addr_of(const std::string& broker_name, int64_t id);
   std::string any_addr(const std::string& broker_name);
   std::vector<std::string> master_addrs();
 

@@ -57,6 +57,10 @@ result<int64_t> offset_call(client_instance& inst, remoting_command r, const mes
     (void)inst.route(q.topic);
     addr = inst.master_addr(q.broker_name);
   }
+  // Its master down, a broker group answers from a slave (Java
+  // findBrokerAddressInAdmin): the slave has the master's synced offsets.
+  if (addr.empty()) addr = inst.any_addr(q.broker_name);
+  if (addr.empty()) return status::error(errc::not_found, "no address for broker " + q.broker_name);
   auto resp = inst.call(addr, std::move(r), inst.options().request_timeout);
   if (!resp) return resp.error();
   if (none_is_minus_one && resp->code == rc::QUERY_NOT_FOUND) return int64_t{-1};

@@ -1,6 +1,7 @@
 #include "mq/client/push_consumer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <variant>
 
@@ -55,6 +56,7 @@ struct pull_request {
   message_queue mq;
   int64_t next_offset = 0;
   std::shared_ptr<process_queue> pq;
+  int64_t broker_id = 0;  // where the broker suggested to pull next (0 = master)
 };
 
 }  // namespace
@@ -126,7 +128,10 @@ struct push_consumer::impl {
     if (orderly() && clustering() && !pq.locked) return pull_later(pr, pull_delay_on_error);
     auto sub = subscription_of(pr->mq.topic);
     if (!sub) return;  // unsubscribed; rebalance drops the queue
-    auto addr = inst->master_addr(pr->mq.broker_name);
+    // The suggested broker of the group, else its master, else any slave
+    // (a master that is down: consumers go on from its slaves).
+    auto addr = inst->addr_of(pr->mq.broker_name, pr->broker_id);
+    if (addr.empty()) addr = inst->master_addr(pr->mq.broker_name);
     if (addr.empty()) addr = inst->any_addr(pr->mq.broker_name);
     if (addr.empty()) {
       log_pull_error(*pr, "no address for broker " + pr->mq.broker_name);
@@ -147,6 +152,7 @@ struct push_consumer::impl {
       return pull_later(pr, pull_delay_on_error);
     }
     auto out = parse_pull_response(ir.response, sub, opts.group);
+    if (auto* s = ir.response.field("suggestWhichBrokerId")) pr->broker_id = std::atoll(s->c_str());
     switch (out.code) {
       case rc::SUCCESS: {
         pr->next_offset = out.next_begin_offset;

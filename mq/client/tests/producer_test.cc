@@ -207,7 +207,8 @@ TEST(Producer, FailsOverToAnotherBrokerOfTheTopic) {
                    {"listenAddress", "127.0.0.1"},
                    {"storePathRootDir", dir_b.path + "/store"},
                    {"namesrvAddr", c.ns_addr()},
-                   {"mappedFileSizeCommitLog", std::to_string(8 * 1024 * 1024)}};
+                   {"mappedFileSizeCommitLog", std::to_string(8 * 1024 * 1024)},
+                   {"haListenPort", "0"}};
   auto cfg = broker::broker_config_from(p);
   ASSERT_TRUE(cfg);
   cfg->listen_port = 0;

@@ -199,6 +199,12 @@ class default_message_store final : public message_store {
       r.error = "disk is full";
       return r;
     }
+    if (cfg_.role == store_role::slave) {
+      // Only its master's bytes go into a slave's commit log.
+      r.status = put_status::service_not_available;
+      r.error = "a slave's store takes no writes";
+      return r;
+    }
     for (auto& rec : req.records) {
       record_fields rf;
       if (parse_record(rec, false, rf) != parse_status::ok) {

@@ -61,13 +61,20 @@ struct broker_config {
   int32_t max_message_size = 4 * 1024 * 1024;
   int32_t default_query_max_num = 32;
   int32_t access_message_in_memory_max_ratio = 40;
+  // HA: the master serves slaves on ha_listen_port (haListenPort, default
+  // listenPort + 1); a slave syncs topics, offsets, delay offsets and
+  // subscription groups from its master every 10 s and serves pulls only
+  // with slaveReadEnable.
+  uint16_t ha_listen_port = 0;
+  bool slave_read_enable = false;
+  int64_t slave_sync_interval = 10000;
   store::message_store_config store;
   // Every key=value the broker was started with plus the defaults, as
   // GET_BROKER_CONFIG prints them.
   properties_map all;
 
   std::string broker_addr() const { return broker_ip1 + ":" + std::to_string(listen_port); }
-  std::string ha_server_addr() const { return broker_ip2 + ":" + std::to_string(listen_port + 1); }
+  std::string ha_server_addr() const { return broker_ip2 + ":" + std::to_string(ha_listen_port); }
 };
 
 // Builds the configuration from the merged properties (file < -n < key=value).
