@@ -151,11 +151,12 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
   }
 
   // Which broker of the group the consumer should pull from next
-  // (PullMessageProcessor): a master whose consumer is further behind than
-  // accessMessageInMemoryMaxRatio % of RAM sends it to a slave when slave
-  // reads are on; a slave without slaveReadEnable serves nothing.
+  // (PullMessageProcessor): a consumer further behind than
+  // accessMessageInMemoryMaxRatio % of RAM is sent to (or kept on) a slave
+  // when slave reads are on, else back to the master; a slave without
+  // slaveReadEnable serves nothing.
   int64_t suggest = 0;
-  if (cfg.role != broker_role::slave && cfg.slave_read_enable && got.status == store::get_status::found) {
+  if (cfg.slave_read_enable && got.status == store::get_status::found) {
     auto v = parse_record_view(got.body, false);
     if (v && store->commit_log_max_offset() - v->physical_offset > memory_for_reads(cfg.access_message_in_memory_max_ratio)) {
       suggest = sg->which_broker_when_consume_slowly;

@@ -226,6 +226,38 @@ TEST(HA, EmptySlaveCopiesTheWholeLogOfAMasterWithSeveralFiles) {
   }
 }
 
+// A slave that starts far behind (an empty one joining a master with a big
+// log) copies everything. MQ_HA_CATCHUP_MIB sets the size (default 64 MiB;
+// the #7 note reports 1 GiB).
+TEST(HA, SlaveCatchesUpFromFarBehind) {
+  int64_t mib = std::getenv("MQ_HA_CATCHUP_MIB") ? std::atoll(std::getenv("MQ_HA_CATCHUP_MIB")) : 64;
+  test::temp_dir md, sd;
+  auto mc = master_config(md.path);
+  mc.mapped_file_size_commit_log = 64LL * 1024 * 1024;
+  mc.ha_listen_port = pick_port();
+  auto m = open_store(mc);
+  ASSERT_TRUE(m);
+  std::string body(4000, 'c');
+  int n = 0;
+  while (m->commit_log_max_offset() < mib * 1024 * 1024) {
+    ASSERT_TRUE(m->put(make_put("Big", n % 8, body + std::to_string(n))).ok());
+    ++n;
+  }
+  auto sc = slave_config(sd.path, static_cast<uint16_t>(mc.ha_listen_port));
+  sc.mapped_file_size_commit_log = mc.mapped_file_size_commit_log;
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = open_store(sc);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(caught_up(*m, *s, 300s));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(s->wait_dispatched(120s));
+  double all = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("HA catch-up: %lld MiB (%d messages) copied in %.2f s (%.0f MiB/s), dispatched after %.2f s\n",
+              static_cast<long long>(mib), n, secs, static_cast<double>(mib) / secs, all);
+  expect_prefix(md.path, sd.path, m->commit_log_max_offset());
+  for (int q = 0; q < 8; ++q) EXPECT_EQ(s->max_offset_in_queue("Big", q), m->max_offset_in_queue("Big", q));
+}
+
 TEST(HA, SlaveAheadOfItsMasterIsRefusedAndKeepsItsData) {
   test::temp_dir md, sd;
   // The slave's store came from a master with more data than this one.
