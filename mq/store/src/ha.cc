@@ -246,9 +246,17 @@ void ha_master::read_loop(const std::shared_ptr<connection>& c) {
     int64_t offset = get_i64(buf);
     int64_t max = log_.max_offset();
     if (offset < 0 || offset > max) {
-      // A slave ahead of its master (it followed another master before):
-      // refuse it; docs/format/ha.md says what the operator does.
-      log()->error("HA: slave {} reports offset {} beyond this master's max {}; closing", c->peer, offset, max);
+      // A slave ahead of its master (it followed another, longer master):
+      // tell it where this log ends (an empty transfer at that offset, which
+      // it never sees otherwise), then close; it cuts its log back there.
+      log()->error("HA: slave {} reports offset {} beyond this master's max {}; telling it to truncate", c->peer,
+                   offset, max);
+      if (c->ack.load() < 0 && offset > max) {  // the writer has not started: this thread may send
+        char header[12];
+        put_i64(header, max);
+        put_i32(header + 8, 0);
+        send_all(c->fd, header, sizeof header);
+      }
       break;
     }
     c->ack.store(offset);
@@ -384,8 +392,13 @@ ha_runtime ha_master::runtime() {
 
 // ---- slave -----------------------------------------------------------------
 
-ha_slave::ha_slave(commit_log& log, const message_store_config& cfg, std::function<void()> on_append)
-    : log_(log), cfg_(cfg), on_append_(std::move(on_append)), master_(cfg.ha_master_address) {}
+ha_slave::ha_slave(commit_log& log, const message_store_config& cfg, std::function<void()> on_append,
+                   std::function<bool(int64_t)> truncate)
+    : log_(log),
+      cfg_(cfg),
+      on_append_(std::move(on_append)),
+      truncate_(std::move(truncate)),
+      master_(cfg.ha_master_address) {}
 
 ha_slave::~ha_slave() { stop(); }
 
@@ -492,6 +505,17 @@ bool ha_slave::follow(const std::string& address) {
       break;
     }
     int64_t mine = log_.max_offset();
+    if (size == 0 && offset < mine) {
+      // The master's log ends before ours (rule in docs/format/ha.md):
+      // cut ours back to its end, then follow it from there.
+      log()->warn("HA: master {} ends at {} but this slave's commit log ends at {}; truncating to the master's end",
+                  address, offset, mine);
+      bool cut = truncate_ && truncate_(offset);
+      connected_.store(false);
+      fd_.store(-1);
+      ::close(fd);
+      return cut;
+    }
     if (size > 0) {
       if (mine != 0 && mine != offset) {
         log()->error("HA: master {} sent offset {} but this slave's commit log ends at {}; reconnecting", address,

@@ -167,9 +167,12 @@ class default_message_store final : public message_store {
       async_flush_->start();
     }
     if (cfg_.role == store_role::slave) {
-      ha_slave_ = std::make_unique<ha_slave>(commit_log_, cfg_, [this] {
-        if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
-      });
+      ha_slave_ = std::make_unique<ha_slave>(
+          commit_log_, cfg_,
+          [this] {
+            if (reput_idle_.load(std::memory_order_relaxed)) reput_cv_.notify_one();
+          },
+          [this](int64_t offset) { return truncate_for_ha(offset); });
       ha_slave_->start();
     } else if (cfg_.ha_listen_port > 0) {
       ha_master_ = std::make_unique<ha_master>(commit_log_, cfg_);
@@ -780,14 +783,43 @@ class default_message_store final : public message_store {
     }
   }
 
+  // HA slave ahead of its master: the reput thread (the only writer of the
+  // consume queues) cuts the commit log, the queues and the index back to
+  // `offset`; the caller (the HA thread, the only appender) waits.
+  bool truncate_for_ha(int64_t offset) {
+    std::unique_lock lk(truncate_mu_);
+    truncate_to_.store(offset);
+    reput_cv_.notify_all();
+    bool done = truncate_cv_.wait_for(lk, std::chrono::seconds(30), [&] { return truncate_to_.load() < 0 || stop_.load(); });
+    return done && !stop_.load();
+  }
+
+  void run_ha_truncation() {
+    int64_t offset = truncate_to_.load();
+    if (offset < 0) return;
+    log()->warn("HA: truncating commit log, consume queues and index from {} down to offset {}",
+                commit_log_.max_offset(), offset);
+    commit_log_.files().truncate_dirty(offset);
+    for (auto& cq : all_cqs()) cq->truncate_dirty(offset);
+    index_.truncate_after(offset);
+    if (reput_from_.load() > offset) reput_from_.store(offset);
+    std::lock_guard lk(truncate_mu_);
+    truncate_to_.store(-1);
+    truncate_cv_.notify_all();
+  }
+
   void reput_loop() {
     while (!stop_.load()) {
+      run_ha_truncation();
       int64_t from = reput_from_.load();
       if (from >= commit_log_.max_offset()) {
         std::unique_lock lock(reput_mu_);
         reput_idle_.store(true);
         reput_cv_.wait_for(lock, std::chrono::milliseconds(1),
-                           [&] { return stop_.load() || reput_from_.load() < commit_log_.max_offset(); });
+                           [&] {
+                             return stop_.load() || reput_from_.load() < commit_log_.max_offset() ||
+                                    truncate_to_.load() >= 0;
+                           });
         reput_idle_.store(false);
         continue;
       }
@@ -877,6 +909,9 @@ class default_message_store final : public message_store {
   std::unique_ptr<group_commit_service> group_commit_;
   std::unique_ptr<ha_master> ha_master_;
   std::unique_ptr<ha_slave> ha_slave_;
+  std::mutex truncate_mu_;
+  std::condition_variable truncate_cv_;
+  std::atomic<int64_t> truncate_to_{-1};
   std::unique_ptr<async_flush_service> async_flush_;
 
   std::atomic<bool> running_{false};

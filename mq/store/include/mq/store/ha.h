@@ -93,8 +93,10 @@ class ha_master {
 
 class ha_slave {
  public:
-  // `on_append` runs after every appended chunk (wakes the reput).
-  ha_slave(commit_log& log, const message_store_config& cfg, std::function<void()> on_append);
+  // `on_append` runs after every appended chunk (wakes the reput);
+  // `truncate` cuts the slave's store back to a master's end (it is ahead).
+  ha_slave(commit_log& log, const message_store_config& cfg, std::function<void()> on_append,
+           std::function<bool(int64_t)> truncate);
   ~ha_slave();
 
   void start();
@@ -110,6 +112,7 @@ class ha_slave {
   commit_log& log_;
   const message_store_config cfg_;
   std::function<void()> on_append_;
+  std::function<bool(int64_t)> truncate_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::string master_;
