@@ -74,10 +74,11 @@ start_proc() {
     echo "up.sh: $name already running (pid $(cat "$pidf"))"
     return 0
   fi
+  # Where this start's lines begin: counted before the process can write.
+  local start_line=0
+  [ -f "$logf" ] && start_line=$(wc -l <"$logf")
   nohup "$@" >>"$logf" 2>&1 &
   echo $! >"$pidf"
-  local start_line
-  start_line=$(wc -l <"$logf")
   for _ in $(seq 200); do
     if tail -n +"$((start_line + 1))" "$logf" 2>/dev/null | grep -q "$ready"; then
       echo "up.sh: $name started (pid $(cat "$pidf")), log $logf"

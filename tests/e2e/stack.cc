@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "mq/client/admin.h"
+#include "mq/common/loopback_port.h"
 #include "pg_fixture.h"
 
 extern char** environ;
@@ -28,29 +29,9 @@ namespace shop::e2e {
 
 namespace {
 
-uint16_t one_free_port() { return db::test::free_port(); }
-
-bool port_free(uint16_t p) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(p);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
+uint16_t one_free_port() { return mq::loopback_free_port(); }
 // A port p with p+1 free too (the broker's HA port).
-uint16_t free_port_pair() {
-  for (int i = 0; i < 100; ++i) {
-    uint16_t p = one_free_port();
-    if (p < 65000 && port_free(static_cast<uint16_t>(p + 1))) return p;
-  }
-  throw std::runtime_error("no free port pair");
-}
+uint16_t free_port_pair() { return mq::loopback_free_port(0, 1); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

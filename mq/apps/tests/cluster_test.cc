@@ -28,7 +28,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -38,6 +37,7 @@
 #include "mq/client/admin.h"
 #include "mq/client/producer.h"
 #include "mq/client/push_consumer.h"
+#include "mq/common/loopback_port.h"
 #include "mq/common/message_id.h"
 
 namespace {
@@ -46,23 +46,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using mq::client::send_status;
 
-uint16_t free_port_pair() {
-  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 7919u);
-  auto bindable = [](uint16_t p) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(p);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  };
-  while (true) {
-    auto p = static_cast<uint16_t>(12000 + rng() % 18000);
-    if (bindable(p) && bindable(static_cast<uint16_t>(p + 1)) && bindable(static_cast<uint16_t>(p - 2))) return p;
-  }
-}
+// A broker port p with its fast port (p-2) and HA port (p+1) free.
+uint16_t free_port_pair() { return mq::loopback_free_port(2, 1); }
 
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -14,8 +14,10 @@
 
 #include <gtest/gtest.h>
 
+#include "mq/common/loopback_port.h"
 #include "mq/store/message_store.h"
 #include "mq/store/record.h"
+#include "open_store.h"
 #include "test_util.h"
 
 namespace mq::store {
@@ -24,12 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::make_put;
 
-std::unique_ptr<message_store> open_store(const message_store_config& c) {
-  std::string err;
-  auto s = message_store::open(c, &err);
-  EXPECT_TRUE(s) << err;
-  return s;
-}
+using test::open_store;
 
 message_store_config master_config(const std::string& root, store_role role = store_role::async_master) {
   auto c = test::small_config(root, flush_disk_type::async_flush);
@@ -51,19 +48,7 @@ message_store_config slave_config(const std::string& root, uint16_t master_port)
   return c;
 }
 
-// A free port for the master's HA server.
-uint16_t pick_port() {
-  for (uint16_t p = 21000 + static_cast<uint16_t>(::getpid() % 5000);; ++p) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(p);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return p;
-  }
-}
+uint16_t pick_port() { return mq::loopback_free_port(); }
 
 bool caught_up(message_store& master, message_store& slave, std::chrono::milliseconds timeout = 10s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

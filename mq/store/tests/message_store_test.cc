@@ -7,6 +7,7 @@
 
 #include "mq/common/tag_hash.h"
 #include "mq/store/record.h"
+#include "open_store.h"
 #include "test_util.h"
 
 namespace mq::store {
@@ -14,12 +15,7 @@ namespace {
 
 using test::make_put;
 
-std::unique_ptr<message_store> open_store(const message_store_config& c) {
-  std::string err;
-  auto s = message_store::open(c, &err);
-  EXPECT_TRUE(s) << err;
-  return s;
-}
+using test::open_store;
 
 TEST(MessageStore, PutGetRoundTripAcrossFileRolls) {
   test::temp_dir d;

@@ -12,6 +12,7 @@
 
 #include "mq/store/message_store.h"
 #include "mq/store/record.h"
+#include "open_store.h"
 #include "test_util.h"
 
 namespace mq::store {
@@ -20,12 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::make_put;
 
-std::unique_ptr<message_store> open_store(const message_store_config& c) {
-  std::string err;
-  auto s = message_store::open(c, &err);
-  EXPECT_TRUE(s) << err;
-  return s;
-}
+using test::open_store;
 
 // Read the whole queue and check every record parses with a good CRC.
 std::vector<std::string> read_queue(message_store& s, const std::string& topic, int32_t q) {

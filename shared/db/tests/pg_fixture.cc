@@ -1,5 +1,7 @@
 #include "pg_fixture.h"
 
+#include "mq/common/loopback_port.h"
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -19,26 +21,7 @@
 
 namespace shop::db::test {
 
-// A port below Linux's ephemeral range (32768-60999 by default), so that no
-// outgoing connection of the stack under test can take it between this
-// check and the server's bind; port 0 would hand out an ephemeral one.
-uint16_t free_port() {
-  static std::mutex mu;
-  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  std::lock_guard lk(mu);
-  for (int attempt = 0; attempt < 500; ++attempt) {
-    auto port = static_cast<uint16_t>(10000 + rng() % 22000);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return port;
-  }
-  throw std::runtime_error("no free port in 10000-31999");
-}
+uint16_t free_port() { return mq::loopback_free_port(); }
 
 namespace {
 
