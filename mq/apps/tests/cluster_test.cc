@@ -123,6 +123,7 @@ class Cluster : public ::testing::TestWithParam<std::string> {
                 "listenPort=" + std::to_string(port), "haListenPort=" + std::to_string(port + 1),
                 "fastListenPortEnable=false", "storePathRootDir=" + dir_ + "/" + n, "mappedFileSizeCommitLog=8388608",
                 "slaveSyncInterval=1000", "slaveTimeout=3000"};
+      for (auto& a : extra_broker_args()) b.args.push_back(a);
     }
     for (auto n : {"namesrv-1", "namesrv-2"}) procs_[n].start(MQ_NAMESRV_BIN);
     for (auto n : {"broker-a", "broker-b", "broker-a-s", "broker-b-s"}) procs_[n].start(MQ_BROKER_BIN);
@@ -136,12 +137,28 @@ class Cluster : public ::testing::TestWithParam<std::string> {
     else std::printf("logs kept in %s\n", dir_.c_str());
   }
 
+  virtual std::vector<std::string> extra_broker_args() { return {}; }
+
   mq::client::client_options opts() {
     mq::client::client_options o;
     o.namesrv_addr = namesrv_;
     o.client_ip = "127.0.0.1";
     o.poll_name_server_interval = 5s;  // see the restarted master sooner than the default 30 s
     return o;
+  }
+
+  void create_topic(const std::string& topic) {
+    mq::client::admin_client admin(opts());
+    ASSERT_TRUE(admin.start().ok());
+    for (auto n : {"broker-a", "broker-b"}) {
+      auto st = admin.create_topic(addr_[n], {.name = topic, .read_queue_nums = 4, .write_queue_nums = 4});
+      ASSERT_TRUE(st.ok()) << st.message;
+    }
+    admin.shutdown();
+    // The slaves have it (synced every second).
+    for (auto n : {"broker-a-s", "broker-b-s"})
+      ASSERT_TRUE(eventually([&] { return slurp(dir_ + "/" + n + "/config/topics.json").find(topic) != std::string::npos; },
+                             20s)) << n;
   }
 
   std::string layout_, dir_, namesrv_;
@@ -172,19 +189,8 @@ TEST_P(Cluster, MasterKilledMidStreamSlaveHasTheAcknowledgedMessagesAndServesThe
   const bool sync = layout_ == "2m-2s-sync";
   const int total = std::getenv("MQ_HA_TEST_MESSAGES") ? std::atoi(std::getenv("MQ_HA_TEST_MESSAGES")) : 20000;
   const std::string topic = "ha_topic";
-  {
-    mq::client::admin_client admin(opts());
-    ASSERT_TRUE(admin.start().ok());
-    for (auto n : {"broker-a", "broker-b"}) {
-      auto st = admin.create_topic(addr_[n], {.name = topic, .read_queue_nums = 4, .write_queue_nums = 4});
-      ASSERT_TRUE(st.ok()) << st.message;
-    }
-    admin.shutdown();
-  }
-  // The slaves have the topic (synced every second) before the kill.
-  for (auto n : {"broker-a-s", "broker-b-s"})
-    ASSERT_TRUE(eventually([&] { return slurp(dir_ + "/" + n + "/config/topics.json").find(topic) != std::string::npos; },
-                           20s)) << n;
+  create_topic(topic);
+  if (HasFatalFailure()) return;
 
   mq::client::producer_options po;
   static_cast<mq::client::client_options&>(po) = opts();
@@ -316,7 +322,49 @@ TEST_P(Cluster, MasterKilledMidStreamSlaveHasTheAcknowledgedMessagesAndServesThe
     for (auto& k : seen) n += k.rfind("after-", 0) == 0;
     return n >= after;
   }, 60s));
-  c.shutdown();
+  c.shutdown();  // commits its offsets -- to broker-a again, which is back
+
+  // The offsets committed while broker-a was down were not lost: a new
+  // consumer of the group starts where the first stopped (nothing old is
+  // delivered again) and gets what is sent now.
+  std::set<std::string> markers_sent;
+  for (int i = 0; i < 40; ++i) {
+    mq::message m;
+    m.topic = topic;
+    m.set_keys({"marker-" + std::to_string(i)});
+    m.body = "marker";
+    auto r = p2.send(m);
+    if (r && r->status == send_status::SEND_OK) markers_sent.insert("marker-" + std::to_string(i));
+  }
+  std::set<std::string> got_markers;
+  int old_again = 0;
+  {
+    mq::client::push_consumer c2(co);
+    ASSERT_TRUE(c2.subscribe(topic, "*").ok());
+    std::mutex mu2;
+    c2.register_listener([&](const std::vector<mq::message_ext>& msgs, mq::client::consume_context&) {
+      std::lock_guard lk(mu2);
+      for (auto& m : msgs) {
+        auto k = m.keys().empty() ? std::string() : m.keys().front();
+        if (k.rfind("marker-", 0) == 0) got_markers.insert(k);
+        else old_again++;
+      }
+      return mq::client::consume_status::CONSUME_SUCCESS;
+    });
+    ASSERT_TRUE(c2.start().ok());
+    EXPECT_TRUE(eventually([&] {
+      std::lock_guard lk(mu2);
+      return got_markers.size() == markers_sent.size();
+    }, 60s)) << got_markers.size() << " of " << markers_sent.size() << " markers";
+    std::this_thread::sleep_for(1s);
+    c2.shutdown();
+  }
+  std::printf("cluster %s: a new consumer of the group got %zu markers and %d old messages again\n", layout_.c_str(),
+              got_markers.size(), old_again);
+  // The range consumed from the slave while broker-a was down is never
+  // delivered again; at most the last messages before the stop can be (a
+  // commit racing the shutdown; docs/cluster.md). 0 in most runs.
+  EXPECT_LE(old_again, after);
   p2.shutdown();
   // At-least-once across the master's absence (docs/cluster.md): the
   // consumer kept its offsets in memory and committed them to the master
@@ -331,5 +379,67 @@ TEST_P(Cluster, MasterKilledMidStreamSlaveHasTheAcknowledgedMessagesAndServesThe
 
 INSTANTIATE_TEST_SUITE_P(Layouts, Cluster, ::testing::Values("2m-2s-sync", "2m-2s-async"),
                          [](const auto& info) { return info.param == "2m-2s-sync" ? "Sync" : "Async"; });
+
+// A consumer further behind than accessMessageInMemoryMaxRatio % of RAM is
+// sent to the slave (suggestWhichBrokerId = 1) and reads there. Ratio 0:
+// every consumer is "far behind".
+class FarBehind : public Cluster {
+ protected:
+  std::vector<std::string> extra_broker_args() override { return {"accessMessageInMemoryMaxRatio=0"}; }
+};
+
+TEST_P(FarBehind, ConsumerFarBehindReadsFromTheSlave) {
+  const std::string topic = "far_topic";
+  create_topic(topic);
+  if (HasFatalFailure()) return;
+  mq::client::producer_options po;
+  static_cast<mq::client::client_options&>(po) = opts();
+  po.group = "far_producer";
+  mq::client::producer p(po);
+  ASSERT_TRUE(p.start().ok());
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    mq::message m;
+    m.topic = topic;
+    m.set_keys({"f" + std::to_string(i)});
+    m.body = "far " + std::to_string(i);
+    auto r = p.send(m);
+    ASSERT_TRUE(r && r->status == send_status::SEND_OK) << i;
+  }
+  auto gets = [&](const std::string& broker) -> int64_t {
+    mq::client::admin_client admin(opts());
+    if (!admin.start().ok()) return -1;
+    auto info = admin.broker_runtime_info(addr_[broker]);
+    admin.shutdown();
+    if (!info || !info->count("msgGetTotalTodayNow")) return -1;
+    return std::stoll(info->at("msgGetTotalTodayNow"));
+  };
+  mq::client::consumer_options co;
+  static_cast<mq::client::client_options&>(co) = opts();
+  co.group = "far_group";
+  co.from_where = mq::client::consume_from_where::CONSUME_FROM_FIRST_OFFSET;
+  std::mutex mu;
+  std::set<std::string> seen;
+  mq::client::push_consumer c(co);
+  ASSERT_TRUE(c.subscribe(topic, "*").ok());
+  c.register_listener([&](const std::vector<mq::message_ext>& msgs, mq::client::consume_context&) {
+    std::lock_guard lk(mu);
+    for (auto& m : msgs) seen.insert(m.keys().empty() ? m.msg_id : m.keys().front());
+    return mq::client::consume_status::CONSUME_SUCCESS;
+  });
+  ASSERT_TRUE(c.start().ok());
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard lk(mu);
+    return static_cast<int>(seen.size()) == n;
+  }, 60s));
+  int64_t from_slaves = gets("broker-a-s") + gets("broker-b-s");
+  std::printf("far behind: %zu consumed; slaves served %lld messages, masters %lld\n", seen.size(),
+              static_cast<long long>(from_slaves), static_cast<long long>(gets("broker-a") + gets("broker-b")));
+  EXPECT_GT(from_slaves, 0);
+  c.shutdown();
+  p.shutdown();
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, FarBehind, ::testing::Values("2m-2s-async"), [](const auto&) { return "Async"; });
 
 }  // namespace

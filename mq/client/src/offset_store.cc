@@ -85,6 +85,12 @@ status update_consumer_offset(client_instance& inst, const std::string& group, c
   r.set("commitOffset", offset);
   r.language = remoting::language_code::CPP;
   auto addr = inst.master_addr(q.broker_name);
+  if (addr.empty()) {
+    // A master that was down may be back: ask the name server (Java's
+    // updateConsumeOffsetToBroker does the same before giving up).
+    (void)inst.fetch_route(q.topic);
+    addr = inst.master_addr(q.broker_name);
+  }
   if (addr.empty()) return status::error(errc::not_found, "no master for " + q.broker_name);
   if (wait) {
     auto resp = inst.call(addr, std::move(r), inst.options().request_timeout);
@@ -135,7 +141,9 @@ class remote_offset_store : public offset_store {
     for (auto& [q, off] : snapshot()) {
       if (!queues.contains(q) || off < 0) continue;
       auto st = update_consumer_offset(inst_, group_, q, off, wait);
-      if (!st.ok()) log()->debug("group {}: persisting {}={} failed: {}", group_, q.to_string(), off, st.message);
+      if (!st.ok())
+        log()->log(wait ? spdlog::level::warn : spdlog::level::debug, "group {}: persisting {}={} failed: {}", group_,
+                   q.to_string(), off, st.message);
     }
   }
 
