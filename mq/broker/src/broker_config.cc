@@ -181,7 +181,7 @@ result<broker_config> broker_config_from(const properties_map& props) {
   s.ha_listen_port = c.role == broker_role::slave ? 0 : c.ha_listen_port;
   s.ha_listen_host = c.listen_address;
   s.ha_master_address = r.s("haMasterAddress", "");
-  s.ha_slave_fallbehind_max = r.i64("haSlaveFallbehindMax", s.ha_slave_fallbehind_max);
+  s.ha_slave_fallbehind_max = r.i64_any({"haSlaveFallbehindMax", "haMaxGapNotInSync"}, s.ha_slave_fallbehind_max);
   s.ha_transfer_batch_size = r.i32("haTransferBatchSize", s.ha_transfer_batch_size);
   if (r.err.ok() && (s.ha_transfer_batch_size < 1024 || s.ha_transfer_batch_size > 4 * 1024 * 1024)) {
     r.fail("haTransferBatchSize: must be 1 KiB..4 MiB");

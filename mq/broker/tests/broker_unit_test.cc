@@ -45,6 +45,31 @@ TEST(BrokerConfig, DefaultsAndBothSpellings) {
   EXPECT_EQ(d->store.mapped_file_size_consume_queue, 600000);
 }
 
+TEST(BrokerConfig, HaKeys) {
+  auto m = broker_config_from({{"storePathRootDir", "/tmp/x"}, {"listenPort", "20911"}, {"brokerRole", "SYNC_MASTER"},
+                               {"haMaxGapNotInSync", "1048576"}, {"slaveReadEnable", "true"}});
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->ha_listen_port, 20912);  // listenPort + 1
+  EXPECT_EQ(m->store.ha_listen_port, 20912);
+  EXPECT_EQ(m->store.role, store::store_role::sync_master);
+  EXPECT_EQ(m->store.ha_slave_fallbehind_max, 1048576);  // Java's other name for it
+  EXPECT_TRUE(m->slave_read_enable);
+  EXPECT_EQ(m->ha_server_addr(), m->broker_ip2 + ":20912");
+  auto s = broker_config_from({{"storePathRootDir", "/tmp/x"}, {"brokerRole", "SLAVE"}, {"brokerId", "2"},
+                               {"haMasterAddress", "10.0.0.1:10912"}, {"haListenPort", "30000"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->store.role, store::store_role::slave);
+  EXPECT_EQ(s->store.ha_listen_port, 0);  // a slave serves no slaves
+  EXPECT_EQ(s->store.ha_master_address, "10.0.0.1:10912");
+  EXPECT_EQ(s->broker_id, 2);
+  for (auto [k, v] : {std::pair{"haTransferBatchSize", "10"}, std::pair{"haListenPort", "70000"},
+                      std::pair{"slaveTimeout", "0"}}) {
+    auto bad = broker_config_from({{"storePathRootDir", "/tmp/x"}, {k, v}});
+    ASSERT_FALSE(bad) << k;
+    EXPECT_NE(bad.error().message.find(k), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(BrokerConfig, BadValuesNameTheKey) {
   auto bad = [](properties_map p) {
     p["storePathRootDir"] = "/tmp/x";
