@@ -274,7 +274,8 @@ void ha_master::write_loop(const std::shared_ptr<connection>& c) {
   {
     std::unique_lock lk(data_mu_);
     writers_waiting_++;
-    data_cv_.wait(lk, [&] { return c->dead.load() || stop_.load() || c->ack.load() >= 0; });
+    // Timed: a kill() elsewhere does not take data_mu_ to notify.
+    while (!c->dead.load() && !stop_.load() && c->ack.load() < 0) data_cv_.wait_for(lk, std::chrono::milliseconds(100));
     writers_waiting_--;
   }
   if (c->dead.load() || stop_.load()) return;
