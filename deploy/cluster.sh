@@ -11,7 +11,8 @@
 # Environment (defaults): BUILD_DIR (./build-release; built when missing),
 # CLUSTER_DIR (./var/cluster/<layout>), PORT_OFFSET (0) added to every port
 # (name servers 9876 and 9877, brokers 10911/10921/10931/10941 and their HA
-# ports +1) -- e.g. PORT_OFFSET=1000 beside the shop's own broker.
+# ports +1) -- e.g. PORT_OFFSET=1000 beside the shop's own broker, or
+# PORT_OFFSET=auto for a free one (written to $CLUSTER_DIR/port_offset).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,7 +22,24 @@ cmd="$1" layout="$2"
 CONF_DIR="$ROOT/deploy/conf/$layout"
 [ -d "$CONF_DIR" ] || { echo "cluster.sh: no layout $layout in deploy/conf" >&2; usage; }
 CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/var/cluster/$layout}"
+# PORT_OFFSET=auto: a random offset whose ports are all free, remembered in
+# $CLUSTER_DIR/port_offset so that down/status (and scripts) find it.
+all_ports_free() {
+  local off="$1" p
+  for p in 9876 9877 10909 10910 10911 10912 10919 10920 10921 10922 10929 10930 10931 10932 10939 10940 10941 10942; do
+    ss -ltnH "sport = :$((p + off))" 2>/dev/null | grep -q . && return 1
+  done
+  return 0
+}
 OFF="${PORT_OFFSET:-0}"
+if [ -f "$CLUSTER_DIR/port_offset" ] && [ "$OFF" = auto ]; then OFF="$(cat "$CLUSTER_DIR/port_offset")"; fi
+if [ "$OFF" = auto ]; then
+  for _ in $(seq 100); do
+    OFF=$((1000 + RANDOM % 19000))
+    all_ports_free "$OFF" && break
+  done
+fi
+mkdir -p "$CLUSTER_DIR" && echo "$OFF" >"$CLUSTER_DIR/port_offset"
 NS1=$((9876 + OFF)) NS2=$((9877 + OFF))
 NAMESRV="127.0.0.1:$NS1;127.0.0.1:$NS2"
 # Masters first, so a slave learns its master's HA address on its first

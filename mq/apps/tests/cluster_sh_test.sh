@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 export BUILD_DIR="$(cd "$1" && pwd)"
-export PORT_OFFSET=$((1000 + RANDOM % 19000))
+export PORT_OFFSET=auto
 export CLUSTER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cluster-sh.XXXXXX")"
 trap 'bash "$ROOT/deploy/cluster.sh" down 2m-noslave >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$CLUSTER_DIR"/log/*.log >&2 || true; exit 1; }
@@ -16,7 +16,8 @@ bash "$ROOT/deploy/cluster.sh" status 2m-noslave || fail "status after up"
 again=$(bash "$ROOT/deploy/cluster.sh" up 2m-noslave) || fail "second up"
 [ "$(grep -c "already running" <<<"$again")" = 4 ] || fail "a second up restarted something: $again"
 # Both masters registered with both name servers; mqbench sends through them.
-NS="127.0.0.1:$((9876 + PORT_OFFSET));127.0.0.1:$((9877 + PORT_OFFSET))"
+OFF="$(cat "$CLUSTER_DIR/port_offset")"
+NS="127.0.0.1:$((9876 + OFF));127.0.0.1:$((9877 + OFF))"
 out=$("$BUILD_DIR/mq/tools/mqbench" produce -n "$NS" -t ClusterShTopic --create -q 4 -c 4 --count 2000 2>&1) ||
   fail "mqbench: $out"
 echo "$out" | grep -q "failed=0" || fail "sends failed: $out"
