@@ -341,12 +341,7 @@ void ha_master::on_ack(int64_t offset) {
 }
 
 void ha_master::wait_replicated(int64_t end, std::function<void(replication_status)> done) {
-  int64_t best = -1;
-  {
-    std::lock_guard lk(conns_mu_);
-    for (auto& c : conns_)
-      if (!c->dead.load()) best = std::max(best, c->ack.load());
-  }
+  int64_t best = runtime().acked_offset;  // the best live slave's ack, -1 without one
   if (best < 0 || log_.max_offset() - best > cfg_.ha_slave_fallbehind_max) return done(replication_status::not_available);
   if (acked_.load() >= end) return done(replication_status::ok);
   {
