@@ -16,17 +16,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
+#include "mq/common/loopback_port.h"
 #include "mq/remoting/client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
+// A port with the two a broker also takes free: listenPort - 2 (fast
+// channel) and listenPort + 1 (HA). Port 0 could hand out one whose
+// neighbour is taken.
+uint16_t free_port() { return mq::loopback_free_port(2, 1); }
 
 struct child {
   pid_t pid = -1;
