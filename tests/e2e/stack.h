@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "shop/http/client.h"
+#include "shop/http.h"
 
 namespace shop::e2e {
 

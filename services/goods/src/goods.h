@@ -20,7 +20,7 @@
 #include "mq/common/message.h"
 #include "shop/common/shop_code.h"
 #include "shop/db/pool.h"
-#include "shop/http/router.h"
+#include "shop/http.h"
 
 namespace shop::goods {
 

@@ -24,8 +24,7 @@
 #include "shop/common/ids.h"
 #include "shop/common/shop_code.h"
 #include "shop/db/pool.h"
-#include "shop/http/client.h"
-#include "shop/http/router.h"
+#include "shop/http.h"
 
 namespace shop::pay {
 

@@ -16,7 +16,7 @@
 #include "shop/common/money.h"
 #include "shop/common/shop_code.h"
 #include "shop/db/pool.h"
-#include "shop/http/router.h"
+#include "shop/http.h"
 
 namespace shop::user {
 

@@ -10,7 +10,7 @@
 #include "mq/client/admin.h"
 #include "shop/app/api.h"
 #include "shop/db/migrate.h"
-#include "shop/http/server.h"
+#include "shop/http.h"
 
 namespace shop::app {
 
@@ -134,6 +134,7 @@ int run_service(int argc, char** argv, const service_info& info, const setup_fn&
 
   http::server_options so;
   so.service = info.name;
+  so.metrics_prefix = "shop_";
   so.bind_address = bind;
   so.port = static_cast<uint16_t>(*port);
   so.worker_threads = static_cast<size_t>(*workers);

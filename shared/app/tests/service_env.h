@@ -11,9 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shop/db/pool.h"
-#include "shop/http/client.h"
-#include "shop/http/router.h"
-#include "shop/http/server.h"
+#include "shop/http.h"
 
 namespace shop::app::test {
 

@@ -11,7 +11,7 @@
 #include "mq/common/result.h"
 #include "shop/common/money.h"
 #include "shop/common/shop_code.h"
-#include "shop/http/message.h"
+#include "shop/http.h"
 
 namespace shop::app {
 

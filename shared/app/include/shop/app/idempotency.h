@@ -26,7 +26,7 @@
 #include <functional>
 
 #include "shop/db/pool.h"
-#include "shop/http/message.h"
+#include "shop/http.h"
 
 namespace shop::app {
 

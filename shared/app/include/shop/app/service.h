@@ -28,7 +28,7 @@
 #include "shop/common/ids.h"
 #include "shop/common/service_config.h"
 #include "shop/db/pool.h"
-#include "shop/http/router.h"
+#include "shop/http.h"
 
 namespace shop::app {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "shop/http/message.h"
+#include "mq/http/message.h"
 
-namespace shop::http {
+namespace mq::http {
 
 using handler = std::function<response(request&)>;
 
@@ -53,4 +53,4 @@ class router {
 // "/a/b/" -> {"a", "b"}; "/" -> {}.
 std::vector<std::string> split_path(const std::string& path);
 
-}  // namespace shop::http
+}  // namespace mq::http

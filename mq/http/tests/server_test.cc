@@ -1,5 +1,5 @@
 // The HTTP server and client over real sockets on loopback.
-#include "shop/http/server.h"
+#include "mq/http/server.h"
 
 #include <atomic>
 #include <thread>
@@ -11,9 +11,9 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
-#include "shop/http/client.h"
+#include "mq/http/client.h"
 
-namespace shop::http {
+namespace mq::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -210,4 +210,4 @@ TEST(Client, ErrorsAndRetries) {
 }
 
 }  // namespace
-}  // namespace shop::http
+}  // namespace mq::http

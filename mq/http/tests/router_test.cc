@@ -1,10 +1,10 @@
-#include "shop/http/router.h"
+#include "mq/http/router.h"
 
 #include <gtest/gtest.h>
 
-#include "shop/http/metrics.h"
+#include "mq/http/metrics.h"
 
-namespace shop::http {
+namespace mq::http {
 namespace {
 
 response ok(request&) { return response::text(200, "ok"); }
@@ -68,7 +68,7 @@ TEST(Http, QueryAndPathDecoding) {
 }
 
 TEST(Metrics, RendersPrometheusText) {
-  metrics m("goods");
+  metrics m("goods", "shop_");
   m.observe_request("GET", "/goods/{id}", 200, std::chrono::microseconds(700));
   m.observe_request("GET", "/goods/{id}", 404, std::chrono::microseconds(3000000));
   m.add_gauge("db_pool_in_use", "connections in use", [] {
@@ -87,5 +87,17 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find(R"(group="g\"1")"), std::string::npos);
 }
 
+TEST(Metrics, CollectorsAppendTheirFamiliesAndNumbersStayExact) {
+  metrics m("broker");
+  m.add_collector([] { return "# TYPE rocketmq_messages_in_total counter\nrocketmq_messages_in_total{topic=\"t\"} " +
+                              prom_number(12345678901.0) + "\n"; });
+  m.observe_request("GET", "/metrics", 200, std::chrono::microseconds(10));
+  auto text = m.render();
+  EXPECT_NE(text.find("\nhttp_requests_total{"), std::string::npos) << text;  // no prefix given
+  EXPECT_NE(text.find("rocketmq_messages_in_total{topic=\"t\"} 12345678901\n"), std::string::npos) << text;
+  EXPECT_EQ(prom_number(0.25), "0.25");
+  EXPECT_EQ(prom_labels({{"b", "x\ny"}, {"a", "1"}}), R"({a="1",b="x\ny"})");
+}
+
 }  // namespace
-}  // namespace shop::http
+}  // namespace mq::http

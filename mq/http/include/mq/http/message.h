@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace shop::http {
+namespace mq::http {
 
 // Case-insensitive ordering for header names.
 struct ci_less {
@@ -50,4 +50,4 @@ std::map<std::string, std::string> parse_query(std::string_view q);
 // Percent-decoding of a path; nullopt for a bad escape or an encoded NUL/slash.
 std::optional<std::string> decode_path(std::string_view p);
 
-}  // namespace shop::http
+}  // namespace mq::http

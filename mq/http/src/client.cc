@@ -1,4 +1,4 @@
-#include "shop/http/client.h"
+#include "mq/http/client.h"
 
 #include <deque>
 #include <mutex>
@@ -10,7 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace shop::http {
+namespace mq::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -170,4 +170,4 @@ mq::result<client_response> client::request(const std::string& method, const std
   return last;
 }
 
-}  // namespace shop::http
+}  // namespace mq::http

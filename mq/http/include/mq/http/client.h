@@ -14,7 +14,7 @@
 
 #include "mq/common/result.h"
 
-namespace shop::http {
+namespace mq::http {
 
 struct client_options {
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(2);
@@ -22,7 +22,7 @@ struct client_options {
   int retries_for_idempotent = 2;  // extra attempts, with 50 ms, 100 ms ... back-off
   size_t max_idle_per_host = 16;
   // Reuse an idle connection only within this time (below the servers'
-  // keep-alive idle timeout, 60 s for shop::http::server).
+  // keep-alive idle timeout, 60 s for mq::http::server).
   std::chrono::milliseconds max_idle_time = std::chrono::seconds(20);
   size_t max_response_body = 8 * 1024 * 1024;
 };
@@ -62,4 +62,4 @@ class client {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace shop::http
+}  // namespace mq::http

@@ -1,6 +1,9 @@
-// Prometheus text-format metrics for a service (exposition format 0.0.4):
-// request counters by route and status, a latency histogram per route, and
-// gauges read from callbacks at scrape time (DB pool use, consumer lag).
+// Prometheus text-format metrics for a server (exposition format 0.0.4):
+// request counters by route and status, a latency histogram per route,
+// gauges read from callbacks at scrape time (DB pool use, consumer lag), and
+// collectors that append whole families of their own (the broker's
+// rocketmq_* series). Names of the first three get `prefix` ("shop_" for
+// the shop's services).
 //
 // Thread-safety: all members may be called from any thread.
 #pragma once
@@ -15,11 +18,11 @@
 #include <utility>
 #include <vector>
 
-namespace shop::http {
+namespace mq::http {
 
 class metrics {
  public:
-  explicit metrics(std::string service);
+  explicit metrics(std::string service, std::string prefix = "");
 
   void observe_request(const std::string& method, const std::string& route, int status,
                        std::chrono::microseconds latency);
@@ -29,6 +32,9 @@ class metrics {
   void add_gauge(std::string name, std::string help, std::function<std::vector<sample>()> fn);
   // A counter incremented by callers (e.g. consumer outcomes).
   void inc_counter(const std::string& name, const std::map<std::string, std::string>& labels, double by = 1);
+
+  // Appends fn()'s text (complete "# HELP/# TYPE" families) to every render.
+  void add_collector(std::function<std::string()> fn);
 
   std::string render() const;
 
@@ -46,15 +52,20 @@ class metrics {
     std::string name, help;
     std::function<std::vector<sample>()> fn;
   };
-  std::string service_;
+  std::string service_, prefix_;
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
   std::map<std::pair<std::string, std::string>, hist> latency_;            // GUARDED_BY(mu_)
   std::vector<gauge> gauges_;                                               // GUARDED_BY(mu_)
+  std::vector<std::function<std::string()>> collectors_;                    // GUARDED_BY(mu_)
   std::map<std::string, std::map<std::map<std::string, std::string>, double>> counters_;  // GUARDED_BY(mu_)
 };
 
 // Escapes a label value for the text format.
 std::string escape_label(const std::string& v);
+// {a="x",b="y"} (empty for no labels), values escaped.
+std::string prom_labels(const std::map<std::string, std::string>& labels);
+// A sample value: integers exactly, others with 9 significant digits.
+std::string prom_number(double v);
 
-}  // namespace shop::http
+}  // namespace mq::http

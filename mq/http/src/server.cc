@@ -1,4 +1,4 @@
-#include "shop/http/server.h"
+#include "mq/http/server.h"
 
 #include <array>
 #include <csignal>
@@ -17,7 +17,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace shop::http {
+namespace mq::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -109,7 +109,7 @@ struct server::impl {
   std::mutex sessions_mu;
   std::set<std::weak_ptr<struct session>, std::owner_less<std::weak_ptr<struct session>>> sessions;
 
-  impl(server_options o, router r) : opts(std::move(o)), routes(std::move(r)), stats(opts.service) {
+  impl(server_options o, router r) : opts(std::move(o)), routes(std::move(r)), stats(opts.service, opts.metrics_prefix) {
     log = logger_for(opts.service);
   }
 
@@ -262,7 +262,7 @@ struct session : std::enable_shared_from_this<session> {
     res->version(11);
     res->result(static_cast<unsigned>(resp.status));
     res->set(bhttp::field::content_type, resp.content_type);
-    res->set(bhttp::field::server, "shop/" + srv->opts.service);
+    res->set(bhttp::field::server, srv->opts.service);
     for (auto& [k, v] : resp.headers) res->set(k, v);
     res->body() = std::move(resp.body);
     res->keep_alive(keep_alive);
@@ -403,4 +403,4 @@ int wait_for_stop_signal() {
   return sig;
 }
 
-}  // namespace shop::http
+}  // namespace mq::http

@@ -1,9 +1,11 @@
-#include "shop/http/metrics.h"
+#include "mq/http/metrics.h"
 
+#include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <tuple>
 
-namespace shop::http {
+namespace mq::http {
 
 std::string escape_label(const std::string& v) {
   std::string out;
@@ -16,8 +18,7 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
-namespace {
-std::string labels_text(const std::map<std::string, std::string>& labels) {
+std::string prom_labels(const std::map<std::string, std::string>& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
   bool first = true;
@@ -28,15 +29,20 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
   }
   return out + "}";
 }
-std::string num(double v) {
+std::string prom_number(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) return std::to_string(static_cast<int64_t>(v));
   std::ostringstream o;
   o.precision(9);
   o << v;
   return o.str();
 }
-}  // namespace
 
-metrics::metrics(std::string service) : service_(std::move(service)) {}
+metrics::metrics(std::string service, std::string prefix) : service_(std::move(service)), prefix_(std::move(prefix)) {}
+
+void metrics::add_collector(std::function<std::string()> fn) {
+  std::lock_guard lk(mu_);
+  collectors_.push_back(std::move(fn));
+}
 
 void metrics::observe_request(const std::string& method, const std::string& route, int status,
                               std::chrono::microseconds latency) {
@@ -62,52 +68,55 @@ void metrics::inc_counter(const std::string& name, const std::map<std::string, s
 
 std::string metrics::render() const {
   std::vector<gauge> gauges;
+  std::vector<std::function<std::string()>> collectors;
   std::string out;
   {
     std::lock_guard lk(mu_);
     gauges = gauges_;
-    out += "# HELP shop_http_requests_total HTTP requests by route and status.\n";
-    out += "# TYPE shop_http_requests_total counter\n";
+    collectors = collectors_;
+    out += "# HELP " + prefix_ + "http_requests_total HTTP requests by route and status.\n";
+    out += "# TYPE " + prefix_ + "http_requests_total counter\n";
     for (auto& [key, n] : requests_) {
       auto& [method, route, status] = key;
-      out += "shop_http_requests_total" +
-             labels_text({{"service", service_}, {"method", method}, {"route", route}, {"status", std::to_string(status)}}) +
+      out += prefix_ + "http_requests_total" +
+             prom_labels({{"service", service_}, {"method", method}, {"route", route}, {"status", std::to_string(status)}}) +
              " " + std::to_string(n) + "\n";
     }
-    out += "# HELP shop_http_request_duration_seconds HTTP request latency.\n";
-    out += "# TYPE shop_http_request_duration_seconds histogram\n";
+    out += "# HELP " + prefix_ + "http_request_duration_seconds HTTP request latency.\n";
+    out += "# TYPE " + prefix_ + "http_request_duration_seconds histogram\n";
     for (auto& [key, h] : latency_) {
       std::map<std::string, std::string> base{{"service", service_}, {"method", key.first}, {"route", key.second}};
       for (size_t i = 0; i < buckets.size(); ++i) {
         auto l = base;
-        l["le"] = num(buckets[i]);
-        out += "shop_http_request_duration_seconds_bucket" + labels_text(l) + " " + std::to_string(h.counts[i]) + "\n";
+        l["le"] = prom_number(buckets[i]);
+        out += prefix_ + "http_request_duration_seconds_bucket" + prom_labels(l) + " " + std::to_string(h.counts[i]) + "\n";
       }
       auto l = base;
       l["le"] = "+Inf";
-      out += "shop_http_request_duration_seconds_bucket" + labels_text(l) + " " + std::to_string(h.count) + "\n";
-      out += "shop_http_request_duration_seconds_sum" + labels_text(base) + " " + num(h.sum) + "\n";
-      out += "shop_http_request_duration_seconds_count" + labels_text(base) + " " + std::to_string(h.count) + "\n";
+      out += prefix_ + "http_request_duration_seconds_bucket" + prom_labels(l) + " " + std::to_string(h.count) + "\n";
+      out += prefix_ + "http_request_duration_seconds_sum" + prom_labels(base) + " " + prom_number(h.sum) + "\n";
+      out += prefix_ + "http_request_duration_seconds_count" + prom_labels(base) + " " + std::to_string(h.count) + "\n";
     }
     for (auto& [name, series] : counters_) {
-      out += "# TYPE shop_" + name + " counter\n";
+      out += "# TYPE " + prefix_ + name + " counter\n";
       for (auto& [labels, v] : series) {
         auto l = labels;
         l["service"] = service_;
-        out += "shop_" + name + labels_text(l) + " " + num(v) + "\n";
+        out += prefix_ + name + prom_labels(l) + " " + prom_number(v) + "\n";
       }
     }
   }
   // Gauges are sampled outside the lock (their callbacks may take other locks).
   for (auto& g : gauges) {
-    out += "# HELP shop_" + g.name + " " + g.help + "\n# TYPE shop_" + g.name + " gauge\n";
+    out += "# HELP " + prefix_ + g.name + " " + g.help + "\n# TYPE " + prefix_ + g.name + " gauge\n";
     for (auto& [labels, v] : g.fn()) {
       auto l = labels;
       l["service"] = service_;
-      out += "shop_" + g.name + labels_text(l) + " " + num(v) + "\n";
+      out += prefix_ + g.name + prom_labels(l) + " " + prom_number(v) + "\n";
     }
   }
+  for (auto& c : collectors) out += c();
   return out;
 }
 
-}  // namespace shop::http
+}  // namespace mq::http

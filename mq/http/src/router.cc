@@ -1,9 +1,9 @@
-#include "shop/http/router.h"
+#include "mq/http/router.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace shop::http {
+namespace mq::http {
 
 bool ci_less::operator()(std::string_view a, std::string_view b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -151,4 +151,4 @@ std::vector<route_info> router::routes() const {
   return out;
 }
 
-}  // namespace shop::http
+}  // namespace mq::http

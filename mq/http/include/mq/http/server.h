@@ -26,14 +26,15 @@
 #include <utility>
 #include <vector>
 
-#include "shop/http/message.h"
-#include "shop/http/metrics.h"
-#include "shop/http/router.h"
+#include "mq/http/message.h"
+#include "mq/http/metrics.h"
+#include "mq/http/router.h"
 
-namespace shop::http {
+namespace mq::http {
 
 struct server_options {
-  std::string service = "service";  // logger and metrics name
+  std::string service = "service";  // logger name, Server header, metrics' service label
+  std::string metrics_prefix;       // of the built-in metric names ("shop_" for the shop)
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;  // 0 = any free port (see server::port())
   size_t io_threads = 1;
@@ -80,4 +81,4 @@ void block_stop_signals();
 // Waits for SIGTERM or SIGINT; returns the signal number.
 int wait_for_stop_signal();
 
-}  // namespace shop::http
+}  // namespace mq::http
