@@ -73,6 +73,15 @@ int main(int argc, char** argv) {
   cfg.order_message_enable = mq::get_bool(*conf, "orderMessageEnable", false);
   cfg.server_worker_threads = static_cast<size_t>(*workers);
   cfg.all = *conf;
+  std::string exporter = mq::get_string(*conf, "metricsExporterType", "DISABLE");
+  auto mport = mq::get_int(*conf, "metricsPromExporterPort", 5556);
+  if ((exporter != "PROM" && exporter != "DISABLE") || !mport || *mport < 0 || *mport > 65535) {
+    std::fprintf(stderr, "mqnamesrv: metricsExporterType must be PROM or DISABLE and metricsPromExporterPort 0..65535\n");
+    return 2;
+  }
+  cfg.metrics_prom_enable = exporter == "PROM";
+  cfg.metrics_prom_port = static_cast<uint16_t>(*mport);
+  cfg.metrics_prom_host = mq::get_string(*conf, "metricsPromExporterHost", cfg.listen_address);
 
   mq::apps::block_stop_signals();
   mq::namesrv::namesrv_controller ns(cfg);

@@ -92,6 +92,7 @@ void broker_controller::impl::register_admin_processors() {
     topics->remove(topic);
     offsets->remove_topic(topic);
     store->delete_topic(topic);
+    metrics.forget_topic(topic);
     register_broker_all(true);
     return reply(r, rc::SUCCESS);
   });
@@ -123,6 +124,7 @@ void broker_controller::impl::register_admin_processors() {
     if (auto e = f.error()) return e;
     groups->remove(group);
     if (f.flag("removeOffset")) offsets->remove_group(group);
+    metrics.forget_group(group);
     return reply(r, rc::SUCCESS);
   });
 

@@ -175,6 +175,14 @@ result<broker_config> broker_config_from(const properties_map& props) {
   c.ha_listen_port = static_cast<uint16_t>(ha_port);
   c.slave_read_enable = r.b("slaveReadEnable", c.slave_read_enable);
   c.slave_sync_interval = r.i64("slaveSyncInterval", c.slave_sync_interval);
+  std::string exporter = r.s("metricsExporterType", "DISABLE");
+  if (exporter == "PROM") c.metrics_prom_enable = true;
+  else if (exporter != "DISABLE")
+    r.fail("metricsExporterType: '" + exporter + "' is not supported (PROM or DISABLE; OTLP_GRPC and LOG are not)");
+  c.metrics_prom_host = r.s("metricsPromExporterHost", c.listen_address);
+  int32_t mport = r.i32("metricsPromExporterPort", c.metrics_prom_port);
+  if (r.err.ok() && (mport < 0 || mport > 65535)) r.fail("metricsPromExporterPort: must be 0..65535 (0: any free port)");
+  c.metrics_prom_port = static_cast<uint16_t>(mport);
   s.role = c.role == broker_role::slave         ? store::store_role::slave
            : c.role == broker_role::sync_master ? store::store_role::sync_master
                                                 : store::store_role::async_master;

@@ -125,6 +125,13 @@ bool broker_controller::impl::start(std::string* error) {
       fast_server.reset();
     }
   }
+  if (!start_metrics(error)) {
+    if (fast_server) fast_server->stop();
+    server->stop();
+    if (transactions) transactions->stop();
+    store->shutdown();
+    return false;
+  }
 
   remoting::client_options co;
   co.name = "broker-outer";
@@ -161,6 +168,7 @@ void broker_controller::impl::stop(bool graceful) {
   sched_cv_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
   if (!graceful) {
+    if (metrics_http) metrics_http->stop();
     if (fast_server) fast_server->stop();
     server->stop();
     hold->stop();
@@ -174,6 +182,7 @@ void broker_controller::impl::stop(bool graceful) {
   log()->info("broker {} shutting down", cfg.broker_name);
   // Parked pulls answer now (NO_NEW_MSG), so clients re-pull elsewhere.
   hold->stop();
+  if (metrics_http) metrics_http->stop();
   if (fast_server) fast_server->stop();
   server->stop();  // stop accepting; in-flight requests finish; writes drain
   for (auto* p : {&send_pool, &pull_pool, &client_pool, &admin_pool}) (*p)->shutdown();
@@ -415,6 +424,7 @@ bool broker_controller::start(std::string* error) { return impl_->start(error); 
 void broker_controller::stop() { impl_->stop(true); }
 void broker_controller::halt_for_test() { impl_->stop(false); }
 uint16_t broker_controller::port() const { return impl_->server ? impl_->server->port() : 0; }
+uint16_t broker_controller::metrics_port() const { return impl_->metrics_http ? impl_->metrics_http->port() : 0; }
 std::string broker_controller::broker_addr() const { return impl_->cfg.broker_addr(); }
 const broker_config& broker_controller::config() const { return impl_->cfg; }
 store::message_store& broker_controller::message_store() { return *impl_->store; }

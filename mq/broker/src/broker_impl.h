@@ -14,11 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "broker_metrics.h"
 #include "client_manager.h"
 #include "clock.h"
 #include "consumer_offset_manager.h"
 #include "mq/broker/broker_controller.h"
 #include "mq/common/message.h"
+#include "mq/http/server.h"
 #include "mq/remoting/channel.h"
 #include "mq/remoting/client.h"
 #include "mq/remoting/executor.h"
@@ -122,6 +124,10 @@ struct broker_controller::impl {
   broker_config cfg;
   runtime_config rt;
   broker_stats stats;
+  broker_metrics metrics;                     // /metrics counters (broker_metrics.h)
+  std::unique_ptr<http::server> metrics_http; // metricsExporterType=PROM
+  bool start_metrics(std::string* error);     // metrics_http.cc
+  std::string metrics_text();                 // the scrape-time gauges
   socket_address store_host;
   int64_t boot_ms = 0;
 

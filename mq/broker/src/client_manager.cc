@@ -333,4 +333,21 @@ void rebalance_lock_manager::unlock_batch(const std::string& group, const std::s
   }
 }
 
+
+std::map<std::string, size_t> consumer_manager::connection_counts() const {
+  std::lock_guard lk(mu_);
+  std::map<std::string, size_t> out;
+  for (auto& [g, info] : groups_)
+    if (!info.channels.empty()) out[g] = info.channels.size();
+  return out;
+}
+
+std::map<std::string, size_t> producer_manager::connection_counts() const {
+  std::lock_guard lk(mu_);
+  std::map<std::string, size_t> out;
+  for (auto& [g, chans] : groups_)
+    if (!chans.empty()) out[g] = chans.size();
+  return out;
+}
+
 }  // namespace mq::broker

@@ -89,6 +89,8 @@ class consumer_manager {
   std::vector<std::string> client_ids(const std::string& group) const;
   std::vector<remoting::channel_ptr> channels(const std::string& group) const;
   std::vector<std::string> groups_of_topic(const std::string& topic) const;
+  // Group -> clients connected now (/metrics).
+  std::map<std::string, size_t> connection_counts() const;
 
  private:
   mutable std::mutex mu_;
@@ -102,6 +104,7 @@ class producer_manager {
   void on_channel_closed(uint64_t channel_id);
   void scan_expired(int64_t now_ms, int64_t timeout_ms);
   std::vector<client_channel> channels(const std::string& group) const;
+  std::map<std::string, size_t> connection_counts() const;
 
  private:
   mutable std::mutex mu_;

@@ -214,6 +214,7 @@ response broker_controller::impl::process_pull(const channel_ptr& ch, remoting_c
   if (code == rc::SUCCESS) {
     stats.get_msgs.fetch_add(static_cast<uint64_t>(got.msg_count), std::memory_order_relaxed);
     stats.get_bytes.fetch_add(got.body.size(), std::memory_order_relaxed);
+    metrics.on_get(topic, group, static_cast<uint64_t>(got.msg_count), got.body.size());
     resp.body = std::move(got.body);
   }
   return resp;

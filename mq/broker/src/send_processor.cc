@@ -79,6 +79,7 @@ thread_local std::minstd_rand queue_rng{std::random_device{}()};
 }  // namespace
 
 response broker_controller::impl::process_send(const channel_ptr& ch, remoting_command& r) {
+  auto t0 = std::chrono::steady_clock::now();
   response err;
   auto h = parse_header(r, &err);
   if (!h) return err;
@@ -130,6 +131,7 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   std::string topic = h->topic;
 
   // %RETRY% sends past the group's maximum go to the dead-letter queue (§6.5).
+  std::string dlq_group, dlq_origin;  // set when this send goes to a DLQ (metrics)
   if (topic.rfind(mq::retry_group_topic_prefix, 0) == 0) {
     if (h->batch) return reply(r, rc::MESSAGE_ILLEGAL, "batch messages cannot be sent to a retry topic");
     std::string group = topic.substr(mq::retry_group_topic_prefix.size());
@@ -144,6 +146,9 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
       if (created) request_register();
       queue_id = 0;
       props.erase(std::string(mq::property_delay_time_level));
+      dlq_group = group;
+      auto origin = props.find(std::string(mq::property_retry_topic));
+      dlq_origin = origin != props.end() ? origin->second : h->topic;
       log()->warn("message from {} to {} reached {} reconsume times: moved to {}", ch->remote_address(), h->topic,
                   h->reconsume_times, topic);
     }
@@ -178,6 +183,7 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   m.store_host = store_host;
   m.reconsume_times = h->reconsume_times;
 
+  auto type = tc->order ? broker_metrics::message_type::fifo : broker_metrics::message_type::normal;
   store::put_request put;
   put.topic = topic;
   put.queue_id = queue_id;
@@ -213,6 +219,7 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
     // queue of level L (§6.6); the reply keeps the requested queue id.
     int32_t tran_type = sys_flag::transaction_value(m.sys_flag);
     if (half) {
+      type = broker_metrics::message_type::transaction;
       // Stored in the half topic until END_TRANSACTION or the check decides (§6.7).
       transaction_service::as_half(m);
       put.topic = m.topic;
@@ -220,6 +227,7 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
       put.sys_flag = m.sys_flag;
     } else if (m.delay_level() > 0 && (tran_type == sys_flag::transaction_not_type ||
                                        tran_type == sys_flag::transaction_commit_type)) {
+      type = broker_metrics::message_type::delay;
       schedule->as_scheduled(m, m.delay_level());
       put.topic = m.topic;
       put.queue_id = m.queue_id;
@@ -237,7 +245,8 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
   // after the covering fdatasync under SYNC_FLUSH (no thread waits for it).
   auto reply_to = std::make_shared<remoting_command>(reply(r, rc::SUCCESS));
   bool oneway = r.is_oneway();
-  store->put_async(std::move(put), [this, ch, reply_to, oneway, n, bytes, topic, queue_id](store::put_result res) {
+  store->put_async(std::move(put), [this, ch, reply_to, oneway, n, bytes, topic, queue_id, type, t0, request_code = r.code,
+                                    dlq_group = std::move(dlq_group), dlq_origin = std::move(dlq_origin)](store::put_result res) {
     auto resp = std::move(*reply_to);
     int32_t code = map_put_status(res.status);
     if (code != rc::SUCCESS && code != rc::FLUSH_DISK_TIMEOUT && code != rc::FLUSH_SLAVE_TIMEOUT &&
@@ -253,6 +262,8 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
     } else {
       stats.put_msgs.fetch_add(n, std::memory_order_relaxed);
       stats.put_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      metrics.on_put(topic, type, n, bytes);
+      if (!dlq_group.empty()) metrics.on_dlq(dlq_origin, dlq_group);
       resp.code = code;
       if (n == 1) {
         resp.set("msgId", encode_offset_msg_id(store_host, res.wrote_offset));
@@ -269,6 +280,8 @@ response broker_controller::impl::process_send(const channel_ptr& ch, remoting_c
       resp.set("MSG_REGION", cfg.region_id);
       resp.set("TRACE_ON", rt.trace_on.load() ? "true" : "false");
     }
+    metrics.on_send_latency(request_code, resp.code, std::chrono::duration_cast<std::chrono::microseconds>(
+                                                        std::chrono::steady_clock::now() - t0));
     if (!oneway) ch->send(std::move(resp));
   });
   return std::nullopt;
@@ -328,6 +341,7 @@ response broker_controller::impl::process_send_back(const channel_ptr& ch, remot
     if (created) request_register();
     m.queue_id = 0;
     m.remove_property(property_delay_time_level);
+    metrics.on_dlq(*m.property(property_retry_topic), group);
     log()->warn("group {}: message {} reconsumed {} times (max {}): moved to {}", group, id, m.reconsume_times,
                 max_times, m.topic);
   } else {
@@ -367,7 +381,9 @@ response broker_controller::impl::process_end_transaction(const channel_ptr& ch,
   }
   if (r.remark && !r.remark->empty())
     log()->info("END_TRANSACTION from {} (group {}): remark {}", ch->remote_address(), group, *r.remark);
-  auto st = transactions->end(commit_log_offset, queue_offset, group, static_cast<int32_t>(type), from_check);
+  std::string real_topic;
+  auto st = transactions->end(commit_log_offset, queue_offset, group, static_cast<int32_t>(type), from_check, &real_topic);
+  if (st.ok() && !real_topic.empty()) metrics.on_end_transaction(real_topic, type == sys_flag::transaction_commit_type);
   if (!st.ok()) {
     log()->warn("END_TRANSACTION from {} (group {}) refused: {}", ch->remote_address(), group, st.message);
     if (r.is_oneway()) return std::nullopt;

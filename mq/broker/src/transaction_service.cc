@@ -110,7 +110,7 @@ status transaction_service::write_op(int64_t half_queue_offset) {
 }
 
 status transaction_service::end(int64_t commit_log_offset, int64_t queue_offset, const std::string& group,
-                                int32_t type, bool from_check) {
+                                int32_t type, bool from_check, std::string* real_topic_out) {
   if (type == sys_flag::transaction_not_type) return status::success();  // unknown: wait for the check
   if (type != sys_flag::transaction_commit_type && type != sys_flag::transaction_rollback_type)
     return status::error(errc::invalid_argument, "commitOrRollback must be 0, 8 or 12");
@@ -152,6 +152,10 @@ status transaction_service::end(int64_t commit_log_offset, int64_t queue_offset,
   auto st = write_op(queue_offset);
   if (!st.ok()) return st;
   checks_.erase(queue_offset);
+  if (real_topic_out) {
+    auto* rt = half->property(property_real_topic);
+    *real_topic_out = rt ? *rt : std::string();
+  }
   log()->info("transaction {} (group {}) {}{}", id, group,
               type == sys_flag::transaction_commit_type ? "committed" : "rolled back", from_check ? " after a check" : "");
   return status::success();

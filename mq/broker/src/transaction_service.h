@@ -68,9 +68,10 @@ class transaction_service {
 
   // END_TRANSACTION. `type` is the sysflag value: 8 commit, 12 rollback, 0
   // unknown. Errors: the offsets do not name a half message of `group`
-  // (invalid_argument), a store failure (io_error).
+  // (invalid_argument), a store failure (io_error). *real_topic gets the
+  // message's topic when this call settled it (not on a repeat).
   status end(int64_t commit_log_offset, int64_t queue_offset, const std::string& group, int32_t type,
-             bool from_check);
+             bool from_check, std::string* real_topic = nullptr);
 
   // One check pass now (tests; the thread runs it every interval).
   void check_now();

@@ -28,6 +28,9 @@ cluster::cluster(std::map<std::string, std::string> overrides) : overrides_(std:
   namesrv::namesrv_config nc;
   nc.listen_address = "127.0.0.1";
   nc.listen_port = 0;
+  nc.metrics_prom_enable = true;  // /metrics on any free port (metrics_test.cc reads it)
+  nc.metrics_prom_host = "127.0.0.1";
+  nc.metrics_prom_port = 0;
   ns = std::make_unique<namesrv::namesrv_controller>(nc);
   std::string err;
   if (!ns->start(&err)) throw std::runtime_error(err);

@@ -1,11 +1,14 @@
 #include "mq/namesrv/namesrv_controller.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "log.h"
 #include "mq/common/config.h"
 #include "mq/common/config_file.h"
 #include "mq/common/crc.h"
+#include "mq/http/metrics.h"
+#include "mq/http/server.h"
 #include "mq/remoting/header_reader.h"
 #include "mq/remoting/json.h"
 #include "mq/remoting/server.h"
@@ -312,6 +315,24 @@ bool namesrv_controller::start(std::string* error) {
   register_processors();
   server_->on_channel_closed([this](const channel_ptr& ch) { routes_.on_channel_closed(ch->id()); });
   if (!server_->start(error)) return false;
+  if (cfg_.metrics_prom_enable) {
+    http::server_options ho;
+    ho.service = "mqnamesrv";
+    ho.bind_address = cfg_.metrics_prom_host;
+    ho.port = cfg_.metrics_prom_port;
+    ho.worker_threads = 1;
+    ho.worker_queue = 16;
+    metrics_http_ = std::make_unique<http::server>(ho, http::router{});
+    metrics_http_->metrics().add_collector([this] { return metrics_text(); });
+    std::string e;
+    if (!metrics_http_->start(&e)) {
+      if (error) *error = "metrics port " + cfg_.metrics_prom_host + ":" + std::to_string(cfg_.metrics_prom_port) + ": " + e;
+      metrics_http_.reset();
+      server_->stop();
+      return false;
+    }
+    log()->info("serving Prometheus metrics on http://{}:{}/metrics", cfg_.metrics_prom_host, metrics_http_->port());
+  }
   scan_thread_ = std::thread([this] { scan_loop(); });
   log()->info("name server listening on {}:{}", cfg_.listen_address, server_->port());
   return true;
@@ -336,9 +357,39 @@ void namesrv_controller::stop() {
   }
   scan_cv_.notify_all();
   if (scan_thread_.joinable()) scan_thread_.join();
+  if (metrics_http_) metrics_http_->stop();
   if (server_) server_->stop();
   if (pool_) pool_->shutdown();
   log()->info("name server stopped");
+}
+
+uint16_t namesrv_controller::metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
+
+// node_type="nameserver" as RocketMQ 5.x labels its name servers; the
+// families are our own (RocketMQ 4.x name servers export none).
+std::string namesrv_controller::metrics_text() {
+  const std::map<std::string, std::string> base{{"node_type", "nameserver"},
+                                                {"node_id", "namesrv:" + std::to_string(port())}};
+  auto line = [&](std::string& out, const char* name, std::map<std::string, std::string> l, double v) {
+    for (auto& [k, x] : base) l.emplace(k, x);
+    out += name + http::prom_labels(l) + " " + http::prom_number(v) + "\n";
+  };
+  std::string out;
+  auto brokers = routes_.live_brokers();
+  out += "# HELP rocketmq_namesrv_live_brokers Broker addresses registered and not expired.\n"
+         "# TYPE rocketmq_namesrv_live_brokers gauge\n";
+  line(out, "rocketmq_namesrv_live_brokers", {}, static_cast<double>(brokers.size()));
+  out += "# HELP rocketmq_namesrv_topics Topics with a route.\n# TYPE rocketmq_namesrv_topics gauge\n";
+  line(out, "rocketmq_namesrv_topics", {}, static_cast<double>(routes_.all_topics().size()));
+  out += "# HELP rocketmq_namesrv_broker_heartbeat_age_seconds Seconds since each broker's last registration.\n"
+         "# TYPE rocketmq_namesrv_broker_heartbeat_age_seconds gauge\n";
+  int64_t now = now_ms();
+  for (auto& b : brokers)
+    line(out, "rocketmq_namesrv_broker_heartbeat_age_seconds",
+         {{"cluster", b.cluster}, {"broker_name", b.broker_name}, {"broker_id", std::to_string(b.broker_id)},
+          {"address", b.address}},
+         static_cast<double>(std::max<int64_t>(0, now - b.last_update_ms)) / 1000.0);
+  return out;
 }
 
 }  // namespace mq::namesrv

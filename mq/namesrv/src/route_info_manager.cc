@@ -292,4 +292,16 @@ size_t route_info_manager::live_broker_count() {
   return live_.size();
 }
 
+std::vector<route_info_manager::live_broker> route_info_manager::live_brokers() {
+  std::lock_guard lock(mu_);
+  std::vector<live_broker> out;
+  for (auto& [name, bd] : brokers_)
+    for (auto& [id, addr] : bd.addrs) {
+      auto it = live_.find(addr);
+      if (it == live_.end()) continue;
+      out.push_back({bd.cluster, name, addr, id, it->second.last_update});
+    }
+  return out;
+}
+
 }  // namespace mq::namesrv

@@ -149,9 +149,28 @@ bool commit_log::flush(int least_pages) {
   // a successful flush covers them.
   int64_t ts = last_store_timestamp_.load();
   int64_t target = files_.max_offset();
+  int64_t before = files_.flushed_where();
+  auto t0 = std::chrono::steady_clock::now();
   if (!files_.flush(least_pages)) return false;
+  if (files_.flushed_where() > before) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    size_t b = 0;
+    while (b < kFlushBuckets.size() && secs > kFlushBuckets[b]) ++b;
+    flush_buckets_[b].fetch_add(1, std::memory_order_relaxed);
+    flush_count_.fetch_add(1, std::memory_order_relaxed);
+    flush_ns_.fetch_add(static_cast<uint64_t>(secs * 1e9), std::memory_order_relaxed);
+  }
   if (files_.flushed_where() >= target) flushed_store_timestamp_.store(ts);
   return true;
+}
+
+commit_log::flush_histogram commit_log::flush_latency() const {
+  flush_histogram h;
+  uint64_t run = 0;
+  for (size_t i = 0; i < kFlushBuckets.size(); ++i) h.le[i] = run += flush_buckets_[i].load(std::memory_order_relaxed);
+  h.count = flush_count_.load(std::memory_order_relaxed);
+  h.sum_seconds = static_cast<double>(flush_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return h;
 }
 
 int64_t commit_log::min_offset() {

@@ -544,6 +544,8 @@ class default_message_store final : public message_store {
     s.commit_log_min_offset = commit_log_.min_offset();
     s.commit_log_max_offset = commit_log_.max_offset();
     s.dispatch_behind_bytes = s.commit_log_max_offset - reput_from_.load();
+    s.flush_behind_bytes = std::max<int64_t>(0, s.commit_log_max_offset - commit_log_.flushed_where());
+    s.flush_latency = commit_log_.flush_latency();
     return s;
   }
 

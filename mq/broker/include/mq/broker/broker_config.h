@@ -68,6 +68,12 @@ struct broker_config {
   uint16_t ha_listen_port = 0;
   bool slave_read_enable = false;
   int64_t slave_sync_interval = 10000;
+  // Prometheus /metrics (RocketMQ 5.x's keys): metricsExporterType=PROM
+  // serves it on metricsPromExporterHost:metricsPromExporterPort (default
+  // listenAddress:5557); DISABLE (the default) serves nothing.
+  bool metrics_prom_enable = false;
+  std::string metrics_prom_host;
+  uint16_t metrics_prom_port = 5557;
   store::message_store_config store;
   // Every key=value the broker was started with plus the defaults, as
   // GET_BROKER_CONFIG prints them.

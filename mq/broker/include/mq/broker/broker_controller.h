@@ -37,6 +37,8 @@ class broker_controller {
   void stop();
 
   uint16_t port() const;
+  // The /metrics HTTP port (metricsExporterType=PROM), 0 when not serving.
+  uint16_t metrics_port() const;
   std::string broker_addr() const;
   const broker_config& config() const;
   store::message_store& message_store();

@@ -22,6 +22,10 @@ class remoting_server;
 class bounded_executor;
 }  // namespace mq::remoting
 
+namespace mq::http {
+class server;
+}  // namespace mq::http
+
 namespace mq::namesrv {
 
 struct namesrv_config {
@@ -32,6 +36,12 @@ struct namesrv_config {
   std::chrono::milliseconds scan_not_active_broker_interval{10000};
   std::chrono::milliseconds broker_channel_expired_time{120000};
   size_t server_worker_threads = 8;                              // serverWorkerThreads
+  // Prometheus /metrics, with the broker's keys: metricsExporterType=PROM,
+  // metricsPromExporterHost (default listen address), metricsPromExporterPort
+  // (default 5556, the broker's is 5557; 0 = any free port).
+  bool metrics_prom_enable = false;
+  std::string metrics_prom_host = "0.0.0.0";
+  uint16_t metrics_prom_port = 5556;
   // Every key=value the process was started with, for GET_NAMESRV_CONFIG.
   std::map<std::string, std::string> all;
 };
@@ -44,6 +54,7 @@ class namesrv_controller {
   bool start(std::string* error);
   void stop();
   uint16_t port() const;
+  uint16_t metrics_port() const;  // 0 when not serving /metrics
   route_info_manager& routes() { return routes_; }
 
   // KV config (namespace -> key -> value), persisted to kv_config_path.
@@ -59,7 +70,9 @@ class namesrv_controller {
 
   namesrv_config cfg_;
   route_info_manager routes_;
+  std::string metrics_text();
   std::unique_ptr<remoting::remoting_server> server_;
+  std::unique_ptr<http::server> metrics_http_;
   std::shared_ptr<remoting::bounded_executor> pool_;
   std::mutex kv_mu_;
   std::map<std::string, std::map<std::string, std::string>> kv_;  // GUARDED_BY(kv_mu_)

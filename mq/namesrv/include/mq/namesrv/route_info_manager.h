@@ -83,6 +83,13 @@ class route_info_manager {
   // The connection `channel` closed: drop the broker(s) registered on it.
   std::vector<std::string> on_channel_closed(uint64_t channel);
   size_t live_broker_count();
+  // Every live broker address with its last heartbeat (/metrics).
+  struct live_broker {
+    std::string cluster, broker_name, address;
+    int64_t broker_id = 0;
+    int64_t last_update_ms = 0;
+  };
+  std::vector<live_broker> live_brokers();
 
  private:
   struct queue_data {

@@ -89,6 +89,18 @@ class commit_log : public flushable {
   // Store time of the newest record known to be flushed (checkpoint).
   int64_t flushed_store_timestamp() const { return flushed_store_timestamp_.load(); }
 
+  // Durations of the flushes that wrote something (fdatasync included):
+  // counts per bucket of kFlushBuckets (seconds, cumulative on read), their
+  // number and sum. Read by the broker's /metrics.
+  static constexpr std::array<double, 10> kFlushBuckets = {0.0001, 0.0005, 0.001, 0.0025, 0.005,
+                                                           0.01,   0.025,  0.1,   0.5,    2.0};
+  struct flush_histogram {
+    std::array<uint64_t, kFlushBuckets.size()> le{};  // cumulative
+    uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  flush_histogram flush_latency() const;
+
   // flushable
   bool flush(int least_pages) override;
   int64_t flushed_where() const override { return files_.flushed_where(); }
@@ -100,6 +112,9 @@ class commit_log : public flushable {
   std::unordered_map<std::string, int64_t> queue_table_;  // GUARDED_BY(put_mu_)
   std::atomic<int64_t> last_store_timestamp_{0};
   std::atomic<int64_t> flushed_store_timestamp_{0};
+  std::array<std::atomic<uint64_t>, kFlushBuckets.size() + 1> flush_buckets_{};  // last: +Inf
+  std::atomic<uint64_t> flush_count_{0};
+  std::atomic<uint64_t> flush_ns_{0};
 };
 
 }  // namespace mq::store

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "mq/store/commit_log.h"
 #include "mq/store/store_config.h"
 
 namespace mq::store {
@@ -111,6 +112,8 @@ struct store_stats {
   int64_t commit_log_min_offset = 0;
   int64_t commit_log_max_offset = 0;
   int64_t dispatch_behind_bytes = 0;
+  int64_t flush_behind_bytes = 0;                // written but not yet flushed
+  commit_log::flush_histogram flush_latency;     // flushes that wrote something
 };
 
 class message_store {
