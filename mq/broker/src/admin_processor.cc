@@ -3,11 +3,13 @@
 // QueryMessageProcessor.java (rocketmq-protocol.md §2.1, §3.7).
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "broker_impl.h"
 #include "log.h"
 #include "mq/common/config.h"
+#include "mq/common/message_id.h"
 #include "mq/remoting/json.h"
 
 namespace mq::broker {
@@ -390,6 +392,104 @@ void broker_controller::impl::register_admin_processors() {
 
   on(req::CLEAN_EXPIRED_CONSUMEQUEUE, [this](const channel_ptr&, remoting_command& r) -> response {
     store->clean_expired(false);
+    return reply(r, rc::SUCCESS);
+  });
+  // Consume queues of topics the broker no longer has (deleted while the
+  // broker was down, or by hand): removed. System queues are kept.
+  on(req::CLEAN_UNUSED_TOPIC, [this](const channel_ptr& ch, remoting_command& r) -> response {
+    auto known = topics->all();
+    int removed = 0;
+    for (auto& t : store->queue_topics()) {
+      if (known.count(t) || t == mq::schedule_topic || t.starts_with("RMQ_SYS_")) continue;
+      log()->info("cleanUnusedTopic (from {}): consume queues of unknown topic {} removed", ch->remote_address(), t);
+      offsets->remove_topic(t);
+      store->delete_topic(t);
+      metrics.forget_topic(t);
+      ++removed;
+    }
+    auto resp = reply(r, rc::SUCCESS);
+    resp.remark = "removed " + std::to_string(removed) + " unused topic(s)";
+    return resp;
+  });
+
+  // Questions to a group's clients, relayed (mqadmin consumerStatus and
+  // getConsumerStatus). The client answers within the admin timeout or the
+  // relay reports it.
+  on(req::GET_CONSUMER_RUNNING_INFO, [this](const channel_ptr&, remoting_command& r) -> response {
+    header_reader f{r, {}};
+    std::string group = f.str("consumerGroup"), client_id = f.str("clientId");
+    if (auto e = f.error()) return e;
+    auto g = consumers.group(group);
+    remoting::channel_ptr target;
+    if (g)
+      for (auto& [id, c] : g->channels)
+        if (c.client_id == client_id && c.ch && c.ch->is_open()) target = c.ch;
+    if (!target) return reply(r, rc::SYSTEM_ERROR, "The Consumer <" + client_id + "> not online");
+    auto ask = remoting_command::request(req::GET_CONSUMER_RUNNING_INFO);
+    ask.set("consumerGroup", group);
+    ask.set("clientId", client_id);
+    ask.set("jstackEnable", "false");
+    auto got = target->invoke_sync(std::move(ask), std::chrono::milliseconds(5000));
+    if (got.error != remoting::errc::ok)
+      return reply(r, rc::SYSTEM_ERROR, "consumer " + client_id + " did not answer: " + remoting::to_string(got.error));
+    auto resp = reply(r, got.response.code, got.response.remark);
+    resp.body = std::move(got.response.body);
+    return resp;
+  });
+  on(req::INVOKE_BROKER_TO_GET_CONSUMER_STATUS, [this](const channel_ptr&, remoting_command& r) -> response {
+    header_reader f{r, {}};
+    std::string topic = f.str("topic"), group = f.str("group");
+    const std::string* only = r.field("originClientId");
+    if (auto e = f.error()) return e;
+    auto g = consumers.group(group);
+    if (!g || g->channels.empty()) return reply(r, rc::SYSTEM_ERROR, "No Any Consumer online in the consumer group: [" + group + "]");
+    nlohmann::json table = nlohmann::json::object();
+    for (auto& [id, c] : g->channels) {
+      if (only && !only->empty() && c.client_id != *only) continue;
+      auto ask = remoting_command::request(req::GET_CONSUMER_STATUS_FROM_CLIENT);
+      ask.set("topic", topic);
+      ask.set("group", group);
+      ask.set("clientAddr", c.ch->remote_address());
+      auto got = c.ch->invoke_sync(std::move(ask), std::chrono::milliseconds(5000));
+      if (got.error != remoting::errc::ok || got.response.code != rc::SUCCESS) {
+        log()->warn("getConsumerStatus: client {} of {} did not answer", c.client_id, group);
+        continue;
+      }
+      auto j = remoting::parse_lenient(got.response.body);
+      if (j && j->contains("messageQueueTable")) table[c.client_id] = (*j)["messageQueueTable"];
+    }
+    auto resp = reply(r, rc::SUCCESS);
+    resp.body = remoting::to_json({{"messageQueueTable", nlohmann::json::object()}, {"consumerTable", table}});
+    return resp;
+  });
+
+  // Transactions (mqadmin listHalfMessages / resumeCheckHalfMessage).
+  on(req::LIST_HALF_MESSAGES, [this](const channel_ptr&, remoting_command& r) -> response {
+    header_reader f{r, {}};
+    auto max = f.opt_num("maxNum");
+    if (auto e = f.error()) return e;
+    if (!transactions || cfg.role == broker_role::slave) return reply(r, rc::SYSTEM_ERROR, "a slave keeps no transaction state");
+    nlohmann::json rows = nlohmann::json::array();
+    int64_t now = now_ms();
+    for (auto& h : transactions->list(static_cast<size_t>(std::clamp<int64_t>(max.value_or(100), 1, 10000))))
+      rows.push_back({{"halfOffset", h.half_offset}, {"commitLogOffset", h.commit_log_offset}, {"topic", h.topic},
+                      {"producerGroup", h.producer_group}, {"msgId", h.msg_id}, {"offsetMsgId", h.offset_msg_id},
+                      {"storeTimestamp", h.store_timestamp}, {"ageMs", now - h.store_timestamp},
+                      {"checkTimes", h.checks}, {"discarded", h.discarded}});
+    auto resp = reply(r, rc::SUCCESS);
+    resp.body = remoting::to_json({{"halfMessages", rows}});
+    return resp;
+  });
+  on(req::RESUME_CHECK_HALF_MESSAGE, [this](const channel_ptr& ch, remoting_command& r) -> response {
+    header_reader f{r, {}};
+    std::string id = f.str("msgId");
+    if (auto e = f.error()) return e;
+    auto decoded = decode_offset_msg_id(id);
+    if (!decoded) return reply(r, rc::SYSTEM_ERROR, "msgId must be an offsetMsgId: " + decoded.error().message);
+    if (!transactions || cfg.role == broker_role::slave) return reply(r, rc::SYSTEM_ERROR, "a slave keeps no transaction state");
+    auto st = transactions->resume_check(decoded->second);
+    if (!st.ok()) return reply(r, rc::SYSTEM_ERROR, st.message);
+    log()->info("resumeCheckHalfMessage {} from {}", id, ch->remote_address());
     return reply(r, rc::SUCCESS);
   });
   on(req::DELETE_EXPIRED_COMMITLOG, [this](const channel_ptr&, remoting_command& r) -> response {

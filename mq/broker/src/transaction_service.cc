@@ -61,13 +61,16 @@ void transaction_service::load_done() {
       int64_t off = std::atoll(k.c_str());
       if (v.is_number_integer() && !done_.contains(off)) checks_[off] = v.get<int32_t>();
     }
+    if (auto d = j->find("discarded"); d != j->end() && d->is_array())
+      for (auto& off : *d)
+        if (off.is_number_integer()) discarded_.insert(off.get<int64_t>());
   }
 }
 
 void transaction_service::persist_checks() {
   nlohmann::json table = nlohmann::json::object();
   for (auto& [off, n] : checks_) table[std::to_string(off)] = n;
-  if (!persist_json_file(checks_path_, {{"checks", table}}))
+  if (!persist_json_file(checks_path_, {{"checks", table}, {"discarded", discarded_}}))
     log()->error("transactions: cannot write {}", checks_path_);
 }
 
@@ -170,6 +173,67 @@ size_t transaction_service::pending() const {
   return n;
 }
 
+std::vector<transaction_service::half_info> transaction_service::list(size_t max) const {
+  std::lock_guard lk(mu_);
+  std::vector<half_info> out;
+  int64_t offset = std::max<int64_t>(scan_from_, 0);
+  if (!discarded_.empty()) offset = std::min(offset, *discarded_.begin());
+  offset = std::max(offset, store_.min_offset_in_queue(half_topic, 0));
+  while (out.size() < max) {
+    auto got = store_.get_message(half_topic, 0, offset, 32, 8 * 1024 * 1024, nullptr);
+    if (got.status != store::get_status::found) break;
+    auto recs = decode_records(got.body, false);
+    if (!recs) break;
+    for (auto& h : *recs) {
+      bool discarded = discarded_.contains(h.queue_offset);
+      if ((done_.contains(h.queue_offset) && !discarded) || out.size() >= max) continue;
+      half_info i;
+      i.half_offset = h.queue_offset;
+      i.commit_log_offset = h.commit_log_offset;
+      i.store_timestamp = h.store_timestamp;
+      if (auto* t = h.property(property_real_topic)) i.topic = *t;
+      if (auto* g = h.property(property_producer_group)) i.producer_group = *g;
+      if (auto* u = h.property(property_uniq_client_message_id_keyidx)) i.msg_id = *u;
+      i.offset_msg_id = encode_offset_msg_id(h.store_host, h.commit_log_offset);
+      auto c = checks_.find(h.queue_offset);
+      i.checks = c == checks_.end() ? (discarded ? opts_.check_max : 0) : c->second;
+      i.discarded = discarded;
+      out.push_back(std::move(i));
+    }
+    offset = got.next_begin_offset;
+  }
+  return out;
+}
+
+status transaction_service::resume_check(int64_t commit_log_offset) {
+  std::lock_guard lk(mu_);
+  auto rec = store_.read_record(commit_log_offset);
+  auto half = rec ? decode_record(*rec, false) : result<message_ext>(status::error(errc::not_found, ""));
+  if (!half || half->topic != half_topic)
+    return status::error(errc::not_found, "no half message at commit-log offset " + std::to_string(commit_log_offset));
+  int64_t qoff = half->queue_offset;
+  if (!done_.contains(qoff)) {
+    checks_[qoff] = 0;
+    persist_checks();
+    log()->info("half message {} (offset {}): check count reset", half->msg_id, qoff);
+    return status::success();
+  }
+  if (!discarded_.contains(qoff))
+    return status::error(errc::invalid_argument, "the transaction was already committed or rolled back");
+  message_ext again = *half;
+  again.store_host = store_host_;
+  auto put = single_put(again, true);
+  if (!put) return put.error();
+  auto res = store_.put(std::move(*put));
+  if (!res.ok() && res.status != store::put_status::flush_disk_timeout)
+    return status::error(errc::io_error, std::string("resume: ") + store::to_string(res.status));
+  discarded_.erase(qoff);
+  persist_checks();
+  log()->info("discarded half message {} (offset {}) stored again at half offset {}: checks start over",
+              half->msg_id, qoff, res.queue_offset);
+  return status::success();
+}
+
 void transaction_service::check_now() {
   std::unique_lock lk(mu_);
   int64_t offset = scan_from_;
@@ -195,9 +259,12 @@ void transaction_service::check_now() {
                            : half.msg_id;
       int32_t& n = checks_[qoff];
       if (n >= opts_.check_max) {
-        log()->warn("transaction {} unresolved after {} checks: discarded", id, n);
+        log()->warn("transaction {} unresolved after {} checks: discarded (mqadmin resumeCheckHalfMessage brings it back)",
+                    id, n);
         (void)write_op(qoff);
         checks_.erase(qoff);
+        discarded_.insert(qoff);
+        counted = true;
         continue;
       }
       auto* group = half.property(property_producer_group);

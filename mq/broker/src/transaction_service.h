@@ -77,6 +77,22 @@ class transaction_service {
   void check_now();
   size_t pending() const;
 
+  // Half messages not yet committed, rolled back or discarded (oldest
+  // first, at most `max`), and the ones discarded after transactionCheckMax
+  // checks: for mqadmin listHalfMessages.
+  struct half_info {
+    int64_t half_offset = 0, commit_log_offset = 0, store_timestamp = 0;
+    std::string topic, producer_group, msg_id, offset_msg_id;
+    int32_t checks = 0;
+    bool discarded = false;
+  };
+  std::vector<half_info> list(size_t max) const;
+  // RESUME_CHECK_HALF_MESSAGE: a pending half message gets its check count
+  // reset; a discarded one is stored again as a new half message, so the
+  // checks start over. Errors: not_found (no half message there),
+  // invalid_argument (it was committed or rolled back).
+  status resume_check(int64_t commit_log_offset);
+
  private:
   void run();
   status write_op(int64_t half_queue_offset);
@@ -92,6 +108,7 @@ class transaction_service {
   std::condition_variable cv_;
   std::set<int64_t> done_;            // GUARDED_BY(mu_) half queue offsets with an op record
   std::map<int64_t, int32_t> checks_; // GUARDED_BY(mu_) half queue offset -> checks sent
+  std::set<int64_t> discarded_;       // GUARDED_BY(mu_) done by the check limit, not by the producer
   int64_t scan_from_ = 0;             // GUARDED_BY(mu_) every half offset below is done
   bool stopping_ = false;             // GUARDED_BY(mu_)
   std::thread thread_;

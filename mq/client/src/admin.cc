@@ -422,20 +422,56 @@ result<message_ext> admin_client::view_message(const std::string& offset_msg_id)
   return std::move(msgs->front());
 }
 
-result<message_ext> admin_client::message_at(const message_queue& q, int64_t offset) {
+result<std::vector<message_ext>> admin_client::messages_from(const message_queue& q, int64_t offset, int max) {
   auto addr = impl_->inst->any_addr(q.broker_name);
   if (addr.empty()) {
     (void)impl_->inst->fetch_route(q.topic);
     addr = impl_->inst->any_addr(q.broker_name);
   }
+  if (addr.empty()) return status::error(errc::not_found, "no broker named " + q.broker_name);
   auto sub = make_tag_subscription(q.topic, "*");
-  auto r = make_pull_request("TOOLS_CONSUMER", q, offset, 1, 0, std::chrono::milliseconds(0), *sub);
+  auto r = make_pull_request("TOOLS_CONSUMER", q, offset, std::clamp(max, 1, 1024), 0, std::chrono::milliseconds(0), *sub);
   auto resp = impl_->inst->call(addr, std::move(r), impl_->opts.request_timeout);
   if (!resp) return resp.error();
   auto out = parse_pull_response(*resp, *sub, "TOOLS_CONSUMER");
-  if (out.code != rc::SUCCESS || out.msgs.empty())
+  if (out.code != rc::SUCCESS) return std::vector<message_ext>{};
+  return std::move(out.msgs);
+}
+
+result<std::vector<message_ext>> admin_client::query_messages_by_time(const std::string& topic, int64_t begin_ms,
+                                                                      int64_t end_ms, int max) {
+  auto route = impl_->inst->fetch_route(topic);
+  if (!route) return route.error();
+  std::vector<message_ext> out;
+  for (auto& q : route->subscribe_queues(topic)) {
+    auto off = search_offset(*impl_->inst, q, begin_ms);
+    if (!off) return off.error();
+    int64_t at = std::max<int64_t>(0, *off - 1);  // the search answers a neighbour: look one earlier
+    while (static_cast<int>(out.size()) < max) {
+      auto batch = messages_from(q, at, 32);
+      if (!batch) return batch.error();
+      if (batch->empty()) break;
+      bool past = false;
+      for (auto& m : *batch) {
+        at = m.queue_offset + 1;
+        if (m.store_timestamp > end_ms) {
+          past = true;
+          break;
+        }
+        if (m.store_timestamp >= begin_ms && static_cast<int>(out.size()) < max) out.push_back(std::move(m));
+      }
+      if (past) break;
+    }
+  }
+  return out;
+}
+
+result<message_ext> admin_client::message_at(const message_queue& q, int64_t offset) {
+  auto got = messages_from(q, offset, 1);
+  if (!got) return got.error();
+  if (got->empty())
     return status::error(errc::not_found, "no message at offset " + std::to_string(offset) + " of " + q.to_string());
-  return std::move(out.msgs.front());
+  return std::move(got->front());
 }
 
 result<int> admin_client::resend_dlq(const std::string& group, const std::string& offset_msg_id, int64_t from_offset) {
@@ -505,5 +541,11 @@ result<std::map<std::string, std::string>> admin_client::broker_runtime_info(con
   for (auto& [k, v] : table.items()) out[k] = v.is_string() ? v.get<std::string>() : v.dump();
   return out;
 }
+
+result<remoting_command> admin_client::call(const std::string& addr, remoting_command req) {
+  return impl_->inst->call(addr, std::move(req), impl_->opts.request_timeout);
+}
+
+std::vector<std::string> admin_client::namesrv_addrs() const { return split_addrs(impl_->opts.namesrv_addr); }
 
 }  // namespace mq::client

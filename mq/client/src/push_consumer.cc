@@ -77,6 +77,7 @@ struct push_consumer::impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<int64_t> last_pull_error_log{0};
+  std::atomic<int64_t> started_ms{0};
 
   explicit impl(consumer_options o) : opts(std::move(o)) {}
 
@@ -559,6 +560,65 @@ push_consumer::push_consumer(consumer_options opts) : impl_(std::make_shared<imp
         return std::nullopt;
       },
       nullptr);
+  // GET_CONSUMER_RUNNING_INFO (relayed by a broker for mqadmin
+  // consumerStatus): ConsumerRunningInfo's properties, subscriptionSet and
+  // mqTable (one ProcessQueueInfo per held queue).
+  impl_->inst->net().register_processor(
+      req::GET_CONSUMER_RUNNING_INFO,
+      [self](const remoting::channel_ptr&, remoting_command& r) -> std::optional<remoting_command> {
+        nlohmann::json subs = nlohmann::json::array(), table = nlohmann::json::object();
+        for (auto& s : self->subscriptions())
+          subs.push_back({{"topic", s.topic}, {"subString", s.expression}, {"expressionType", s.type}});
+        std::map<message_queue, std::shared_ptr<process_queue>> pqs;
+        {
+          std::lock_guard lk(self->mu);
+          pqs = self->pqs;
+        }
+        for (auto& [q, pq] : pqs) {
+          nlohmann::json key{{"brokerName", q.broker_name}, {"queueId", q.queue_id}, {"topic", q.topic}};
+          table[key.dump()] = {{"commitOffset", self->offsets ? self->offsets->read(q, false) : -1},
+                               {"cachedMsgCount", pq->count()},
+                               {"cachedMsgSizeInMiB", static_cast<int64_t>(pq->bytes() >> 20)},
+                               {"locked", pq->locked.load()},
+                               {"droped", pq->dropped.load()}};
+        }
+        nlohmann::json props{{"consumerGroup", self->opts.group},
+                             {"messageModel", to_string(self->opts.model)},
+                             {"consumeType", "CONSUME_PASSIVELY"},
+                             {"consumeOrderly", self->orderly() ? "true" : "false"},
+                             {"consumeFromWhere", to_string(self->opts.from_where)},
+                             {"consumeThreadMax", std::to_string(self->opts.consume_thread_count)},
+                             {"pullBatchSize", std::to_string(self->opts.pull_batch_size)},
+                             {"PROP_CLIENT_VERSION", "V4_9_8"},
+                             {"PROP_CONSUMER_START_TIMESTAMP", std::to_string(self->started_ms.load())}};
+        auto resp = remoting_command::response_to(r, rc::SUCCESS);
+        resp.body = remoting::to_json({{"properties", props}, {"subscriptionSet", subs}, {"mqTable", table},
+                                       {"statusTable", nlohmann::json::object()}, {"jstack", ""}});
+        return resp;
+      },
+      nullptr);
+  // GET_CONSUMER_STATUS_FROM_CLIENT (a broker asking for mqadmin
+  // getConsumerStatus): the offsets this client holds for the topic.
+  impl_->inst->net().register_processor(
+      req::GET_CONSUMER_STATUS_FROM_CLIENT,
+      [self](const remoting::channel_ptr&, remoting_command& r) -> std::optional<remoting_command> {
+        const std::string* topic = r.field("topic");
+        nlohmann::json table = nlohmann::json::object();
+        std::vector<message_queue> held;
+        {
+          std::lock_guard lk(self->mu);
+          for (auto& [q, pq] : self->pqs)
+            if (!topic || topic->empty() || q.topic == *topic) held.push_back(q);
+        }
+        for (auto& q : held) {
+          nlohmann::json key{{"brokerName", q.broker_name}, {"queueId", q.queue_id}, {"topic", q.topic}};
+          table[key.dump()] = self->offsets ? self->offsets->read(q, false) : -1;
+        }
+        auto resp = remoting_command::response_to(r, rc::SUCCESS);
+        resp.body = remoting::to_json({{"messageQueueTable", table}});
+        return resp;
+      },
+      nullptr);
 }
 
 push_consumer::~push_consumer() { shutdown(); }
@@ -598,6 +658,7 @@ status push_consumer::start() {
   auto& o = d.opts;
   if (o.group.empty()) return status::error(errc::invalid_argument, "consumer group is empty");
   if (split_addrs(o.namesrv_addr).empty()) return status::error(errc::invalid_argument, "namesrv_addr is empty");
+  d.started_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (std::holds_alternative<std::monostate>(d.listener))
     return status::error(errc::invalid_argument, "no message listener registered");
   if (o.consume_thread_count == 0 || o.pull_batch_size <= 0 || o.pull_batch_size > 1024 ||

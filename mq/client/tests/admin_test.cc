@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "client_test_util.h"
 #include "mq/common/message_id.h"
 
@@ -108,6 +110,42 @@ TEST(Admin, ConsumerProgressConnectionsAndReset) {
   int64_t broker_total = 0;
   for (auto& r : prog->rows) broker_total += r.broker_offset;
   EXPECT_EQ(broker_total, 14);
+
+  // The broker relays questions to the group's client (mqadmin
+  // consumerStatus and getConsumerStatus).
+  namespace req = remoting::request_code;
+  auto ri = remoting::remoting_command::request(req::GET_CONSUMER_RUNNING_INFO);
+  ri.set("consumerGroup", "prog_group");
+  ri.set("clientId", cons->client_id());
+  ri.set("jstackEnable", "false");
+  auto running = a.call(c.broker_addr(), ri);
+  ASSERT_TRUE(running) << running.error().message;
+  ASSERT_EQ(running->code, 0) << running->remark.value_or("");
+  auto info = nlohmann::json::parse(running->body);
+  EXPECT_EQ(info["properties"]["consumerGroup"], "prog_group");
+  EXPECT_EQ(info["properties"]["messageModel"], "CLUSTERING");
+  std::set<std::string> subscribed, held_topics;
+  for (auto& sub : info["subscriptionSet"]) subscribed.insert(sub["topic"].get<std::string>());
+  EXPECT_EQ(subscribed, (std::set<std::string>{"prog_t", "%RETRY%prog_group"}));
+  size_t prog_queues = 0;
+  for (auto& [k, v] : info["mqTable"].items()) prog_queues += nlohmann::json::parse(k)["topic"] == "prog_t";
+  EXPECT_EQ(prog_queues, 2u) << info["mqTable"].dump();
+  ri.set("clientId", "nobody@1");
+  auto offline = a.call(c.broker_addr(), ri);
+  ASSERT_TRUE(offline);
+  EXPECT_NE(offline->code, 0);
+  EXPECT_NE(offline->remark.value_or("").find("not online"), std::string::npos);
+  auto st = remoting::remoting_command::request(req::INVOKE_BROKER_TO_GET_CONSUMER_STATUS);
+  st.set("topic", "prog_t");
+  st.set("group", "prog_group");
+  auto status_resp = a.call(c.broker_addr(), st);
+  ASSERT_TRUE(status_resp);
+  ASSERT_EQ(status_resp->code, 0) << status_resp->remark.value_or("");
+  auto table = nlohmann::json::parse(status_resp->body)["consumerTable"][cons->client_id()];
+  ASSERT_EQ(table.size(), 2u) << status_resp->body;
+  int64_t held = 0;
+  for (auto& [k, v] : table.items()) held += v.get<int64_t>();
+  EXPECT_EQ(held, 14);
 
   // Stop the consumer, reset to `mid`: the lag becomes the 4 "second" messages.
   cons->shutdown();

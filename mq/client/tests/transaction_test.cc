@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include "client_test_util.h"
+#include "mq/client/admin.h"
+#include <nlohmann/json.hpp>
 
 namespace mq::client::test {
 namespace {
@@ -166,6 +168,38 @@ TEST(Transactions, AnUnresolvedHalfMessageIsDiscardedAfterCheckMax) {
   std::this_thread::sleep_for(1500ms);  // several more check passes
   EXPECT_EQ(l.checks.load(), 2);        // at most transactionCheckMax, then discarded
   EXPECT_TRUE(visible(c, "tx_max", 0).empty());
+
+  // mqadmin listHalfMessages shows it discarded; resumeCheckHalfMessage
+  // brings it back, and this time the check commits it.
+  client_options ao;
+  ao.namesrv_addr = c.ns_addr();
+  admin_client a(ao);
+  ASSERT_TRUE(a.start().ok());
+  namespace req = remoting::request_code;
+  auto list = [&] {
+    auto r = a.call(c.broker_addr(), remoting::remoting_command::request(req::LIST_HALF_MESSAGES));
+    EXPECT_TRUE(r && r->code == 0);
+    return r ? nlohmann::json::parse(r->body)["halfMessages"] : nlohmann::json::array();
+  };
+  auto halves = list();
+  ASSERT_EQ(halves.size(), 1u) << halves.dump();
+  EXPECT_EQ(halves[0]["topic"], "tx_max");
+  EXPECT_EQ(halves[0]["discarded"], true);
+  EXPECT_EQ(halves[0]["checkTimes"], 2);
+  std::string id = halves[0]["offsetMsgId"];
+  l.check = local_transaction_state::COMMIT_MESSAGE;
+  auto resume = remoting::remoting_command::request(req::RESUME_CHECK_HALF_MESSAGE);
+  resume.set("msgId", id);
+  auto res = a.call(c.broker_addr(), resume);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->code, 0) << res->remark.value_or("");
+  ASSERT_TRUE(eventually([&] { return visible(c, "tx_max", 0).size() == 1; }, 10s));
+  EXPECT_EQ(visible(c, "tx_max", 0)[0].body, "undecided");
+  ASSERT_TRUE(eventually([&] { return list().empty(); }, 5s));
+  auto again = a.call(c.broker_addr(), resume);  // settled now: refused
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->code, 0);
+  EXPECT_NE(again->remark.value_or("").find("already committed or rolled back"), std::string::npos);
 }
 
 TEST(Transactions, RollbackByCheckAndClearErrors) {

@@ -14,6 +14,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "log.h"
@@ -515,6 +516,12 @@ class default_message_store final : public message_store {
       log()->info("retention: deleted {} commit-log files; commit log now starts at {}", deleted, min);
     }
     return deleted;
+  }
+
+  std::vector<std::string> queue_topics() override {
+    std::set<std::string> names;
+    for (auto& cq : all_cqs()) names.insert(cq->topic());
+    return {names.begin(), names.end()};
   }
 
   void delete_topic(const std::string& topic) override {

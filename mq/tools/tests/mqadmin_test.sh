@@ -61,6 +61,61 @@ check "updateSubGroup" 0 "$A" updateSubGroup -n "$N" -g admin_group -c DefaultCl
 check "consumerProgress (no consumer)" 1 "$A" consumerProgress -n "$N" -g nobody_consumes_this
 check "deleteSubGroup" 0 "$A" deleteSubGroup -n "$N" -g admin_group -c DefaultCluster
 check "brokerStatus" 0 "$A" brokerStatus -n "$N" -b "127.0.0.1:$((10911 + OFF))"; contains "brokerStatus" "brokerRole"
+
+# The rest of the command list.
+BA="127.0.0.1:$((10911 + OFF))"
+check "clusterList -m" 0 "$A" clusterList -n "$N" -m; contains "clusterList -m" "inTotalToday"
+check "topicClusterList" 0 "$A" topicClusterList -n "$N" -t AdminTopic; contains "topicClusterList" "DefaultCluster"
+check "allocateMQ" 0 "$A" allocateMQ -n "$N" -t AdminTopic -i c1,c2 --json
+[ "$(grep -c '"clientId": "c1"' <<<"$out")" = 2 ] && [ "$(grep -c '"clientId": "c2"' <<<"$out")" = 2 ] \
+  || { echo "FAIL: allocateMQ: 4 queues over 2 clients: $out" >&2; failures=$((failures + 1)); }
+check "updateTopicPerm read-only" 0 "$A" updateTopicPerm -n "$N" -t AdminTopic -p 4 -c DefaultCluster
+check "send to a read-only topic" 1 "$A" sendMessage -n "$N" -t AdminTopic -p nope
+check "updateTopicPerm back" 0 "$A" updateTopicPerm -n "$N" -t AdminTopic -p 6 -c DefaultCluster; contains "perm back" "4"
+check "updateTopicPerm bad perm" 2 "$A" updateTopicPerm -n "$N" -t AdminTopic -p 5 -c DefaultCluster
+check "updateOrderConf put" 0 "$A" updateOrderConf -n "$N" -t AdminTopic -m put -v "broker-a:2"
+check "updateOrderConf get" 0 "$A" updateOrderConf -n "$N" -t AdminTopic -m get; contains "order conf" "broker-a:2"
+check "updateOrderConf delete" 0 "$A" updateOrderConf -n "$N" -t AdminTopic -m delete
+check "checkMsgSendRT" 0 "$A" checkMsgSendRT -n "$N" -t AdminTopic -a 5 -s 64; contains "checkMsgSendRT" "avgRtMs"
+check "sendMsgStatus" 0 "$A" sendMsgStatus -n "$N" -b broker-a -c 3; contains "sendMsgStatus" "maxRtMs"
+check "clusterRT" 0 "$A" clusterRT -n "$N" -c DefaultCluster -a 3; contains "clusterRT a" "broker-a"; contains "clusterRT b" "broker-b"
+check "getBrokerConfig" 0 "$A" getBrokerConfig -n "$N" -b "$BA"; contains "getBrokerConfig" "brokerName"
+check "updateBrokerConfig" 0 "$A" updateBrokerConfig -n "$N" -b "$BA" -k defaultTopicQueueNums -v 4
+check "getBrokerConfig after" 0 "$A" getBrokerConfig -n "$N" -b "$BA" --json; contains "changed key" '"defaultTopicQueueNums": "4"'
+check "wipeWritePerm" 0 "$A" wipeWritePerm -n "$N" -b broker-b; contains "wipe" "topics changed"
+check "addWritePerm" 0 "$A" addWritePerm -n "$N" -b broker-b; contains "add" "topics changed"
+check "cleanExpiredCQ" 0 "$A" cleanExpiredCQ -n "$N" -c DefaultCluster
+check "cleanUnusedTopic" 0 "$A" cleanUnusedTopic -n "$N" -c DefaultCluster; contains "cleanUnusedTopic" "unused topic"
+check "consumeMessage (no group)" 0 "$A" consumeMessage -n "$N" -t AdminTopic -c 10; contains "consume" "hello from mqadmin"
+check "consumeMessage -g" 0 "$A" consumeMessage -n "$N" -t AdminTopic -g admin_cg; contains "consume -g" "hello from mqadmin"
+check "consumerProgress after consume" 0 "$A" consumerProgress -n "$N" -g admin_cg -t AdminTopic; contains "no lag" "Diff Total: 0"
+check "printMsg" 0 "$A" printMsg -n "$N" -t AdminTopic; contains "printMsg" "hello from mqadmin"
+check "sendMessage for printMsgByQueue" 0 "$A" sendMessage -n "$N" -t AdminTopic -p by-queue --json
+bname=$(sed -n 's/.*"brokerName": "\([^"]*\)".*/\1/p' <<<"$out"); qid=$(sed -n 's/.*"queueId": \([0-9]*\).*/\1/p' <<<"$out")
+check "printMsgByQueue" 0 "$A" printMsgByQueue -n "$N" -t AdminTopic -a "$bname" -i "$qid"; contains "printMsgByQueue" "by-queue"
+check "statsAll" 0 "$A" statsAll -n "$N"; contains "statsAll" "AdminTopic"
+check "cloneGroupOffset" 0 "$A" cloneGroupOffset -n "$N" -s admin_cg -d admin_cg2 -t AdminTopic
+check "skipAccumulatedMessage" 0 "$A" skipAccumulatedMessage -n "$N" -g admin_cg2 -t AdminTopic
+check "progress after skip" 0 "$A" consumerProgress -n "$N" -g admin_cg2 -t AdminTopic; contains "skip" "Diff Total: 0"
+check "producerConnection" 0 "$A" producerConnection -n "$N" -g nobody_produces -t AdminTopic; contains "producerConnection" "clientId"
+check "listHalfMessages" 0 "$A" listHalfMessages -n "$N" -c DefaultCluster; contains "listHalfMessages" "producerGroup"
+check "resumeCheckHalfMessage bad id" 2 "$A" resumeCheckHalfMessage -n "$N" -i nothex
+check "consumerStatus (no client)" 1 "$A" consumerStatus -n "$N" -g admin_cg
+check "getConsumerStatus (no client)" 1 "$A" getConsumerStatus -n "$N" -g admin_cg -t AdminTopic
+check "updateKvConfig" 0 "$A" updateKvConfig -n "$N" -s TEST_NS -k k1 -v v1
+check "deleteKvConfig" 0 "$A" deleteKvConfig -n "$N" -s TEST_NS -k k1
+check "getNamesrvConfig" 0 "$A" getNamesrvConfig -n "$N"; contains "getNamesrvConfig" "listenPort"
+check "updateNamesrvConfig" 0 "$A" updateNamesrvConfig -n "$N" -k orderMessageEnable -v true
+check "getNamesrvConfig after" 0 "$A" getNamesrvConfig -n "$N" --json; contains "namesrv key" '"orderMessageEnable": "true"'
+for c in clusterList topicClusterList updateTopicPerm updateOrderConf allocateMQ clusterRT brokerConsumeStats getBrokerConfig \
+         updateBrokerConfig wipeWritePerm addWritePerm cleanExpiredCQ cleanUnusedTopic sendMsgStatus checkMsgSendRT \
+         consumeMessage printMsg printMsgByQueue listHalfMessages resumeCheckHalfMessage consumerStatus getConsumerStatus \
+         cloneGroupOffset skipAccumulatedMessage producerConnection updateKvConfig deleteKvConfig getNamesrvConfig \
+         updateNamesrvConfig statsAll; do
+  check "help $c" 0 "$A" help "$c"
+done
+check "brokerConsumeStats" 0 "$A" brokerConsumeStats -n "$N" -b "$BA"; contains "brokerConsumeStats" "consumerOffset"
+
 check "deleteTopic" 0 "$A" deleteTopic -n "$N" -t AdminTopic -c DefaultCluster
 check "route after delete" 1 "$A" topicRoute -n "$N" -t AdminTopic
 

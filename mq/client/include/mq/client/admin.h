@@ -20,6 +20,7 @@
 #include "mq/client/topic_route.h"
 #include "mq/common/message.h"
 #include "mq/common/result.h"
+#include "mq/remoting/remoting_command.h"
 
 namespace mq::client {
 
@@ -135,6 +136,13 @@ class admin_client {
   result<message_ext> view_message(const std::string& offset_msg_id);
   // The message at `offset` of queue `q`.
   result<message_ext> message_at(const message_queue& q, int64_t offset);
+  // Messages of `topic` stored within [begin_ms, end_ms], at most `max`
+  // (queue by queue, oldest first in each queue).
+  result<std::vector<message_ext>> query_messages_by_time(const std::string& topic, int64_t begin_ms, int64_t end_ms,
+                                                          int max);
+  // The messages of queue `q` from `offset`, at most `max` (one pull; fewer
+  // when the queue ends). Empty past the end.
+  result<std::vector<message_ext>> messages_from(const message_queue& q, int64_t offset, int max);
 
   // Resends dead letters of `group` (%DLQ%<group>) to their original topic
   // (the RETRY_TOPIC property), as new messages with the same body, tags,
@@ -146,6 +154,13 @@ class admin_client {
 
   // ---- brokers ----
   result<std::map<std::string, std::string>> broker_runtime_info(const std::string& broker_addr);
+
+  // ---- raw requests (mqadmin's less common commands) ----
+  // One request to `addr` (a broker or a name server); the response
+  // whatever its code. Errors: the transport's (unreachable, timeout).
+  result<remoting::remoting_command> call(const std::string& addr, remoting::remoting_command req);
+  // The name server addresses this client was given.
+  std::vector<std::string> namesrv_addrs() const;
 
  private:
   struct impl;

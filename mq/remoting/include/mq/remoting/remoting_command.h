@@ -113,6 +113,9 @@ inline constexpr int32_t SEND_BATCH_MESSAGE = 320;
 inline constexpr int32_t QUERY_CONSUME_QUEUE = 321;
 inline constexpr int32_t QUERY_DATA_VERSION = 322;
 inline constexpr int32_t RESUME_CHECK_HALF_MESSAGE = 323;
+// Ours, not RocketMQ's (upstream has no way to list half messages): the
+// pending and discarded half messages of a broker (docs/format/broker.md).
+inline constexpr int32_t LIST_HALF_MESSAGES = 64001;
 inline constexpr int32_t ADD_WRITE_PERM_OF_BROKER = 327;
 inline constexpr int32_t DELETE_EXPIRED_COMMITLOG = 329;
 }  // namespace request_code

@@ -158,6 +158,9 @@ class message_store {
   // expired files regardless of deleteWhen. Returns commit-log files deleted.
   virtual int clean_expired(bool force) = 0;
   virtual void delete_topic(const std::string& topic) = 0;
+  // Topics that have consume queues (CLEAN_UNUSED_TOPIC compares them with
+  // the broker's topic table).
+  virtual std::vector<std::string> queue_topics() = 0;
 
   virtual store_stats stats() = 0;
 
