@@ -15,10 +15,12 @@ PACKAGES=(
   postgresql postgresql-client
   curl procps iproute2 psmisc
   fio                                 # disk figures next to the store benchmarks
+  chromium                            # the mqconsole browser test (playwright-core drives it)
 )
 
-# Node.js + npm for the interop test with the ali-ons client (any node >= 16
-# already on the PATH will do).
+# Node.js + npm for the interop test with the ali-ons client and the
+# mqconsole browser test (playwright-core wants node >= 18; one already on
+# the PATH will do).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
