@@ -17,7 +17,7 @@ stop_pid() {
   rm -f "$pidf"
 }
 
-for svc in pay order user coupon goods; do stop_pid "$VAR_DIR/run/$svc.pid"; done
+for svc in pay order user coupon goods mqconsole; do stop_pid "$VAR_DIR/run/$svc.pid"; done
 stop_pid "$VAR_DIR/run/mqbroker.pid"
 stop_pid "$VAR_DIR/run/mqnamesrv.pid"
 if [ -d "$VAR_DIR/pg/data" ]; then

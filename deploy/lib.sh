@@ -10,6 +10,9 @@ PAY_PORT="${PAY_PORT:-9090}"
 GOODS_PORT="${GOODS_PORT:-8081}"
 COUPON_PORT="${COUPON_PORT:-8082}"
 USER_PORT="${USER_PORT:-8083}"
+CONSOLE_PORT="${CONSOLE_PORT:-8089}"              # mqconsole (web console)
+NAMESRV_METRICS_PORT="${NAMESRV_METRICS_PORT:-5556}"  # Prometheus /metrics
+BROKER_METRICS_PORT="${BROKER_METRICS_PORT:-5557}"
 # Start order: the services others call first.
 SERVICES="goods coupon user order pay"
 
@@ -33,6 +36,8 @@ service_port() {
   case "$1" in
     order) echo "$ORDER_PORT" ;; pay) echo "$PAY_PORT" ;; goods) echo "$GOODS_PORT" ;;
     coupon) echo "$COUPON_PORT" ;; user) echo "$USER_PORT" ;;
+    mqconsole) echo "$CONSOLE_PORT" ;;
+    mqnamesrv) echo "$NAMESRV_METRICS_PORT" ;; mqbroker) echo "$BROKER_METRICS_PORT" ;;
   esac
 }
 

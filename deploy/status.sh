@@ -10,7 +10,7 @@ if bash "$ROOT/deploy/pg.sh" status "$VAR_DIR/pg" 2>/dev/null; then
 else
   line postgresql down ""
 fi
-for name in mqnamesrv mqbroker $SERVICES; do
+for name in mqnamesrv mqbroker mqconsole $SERVICES; do
   pidf="$VAR_DIR/run/$name.pid"
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
     port="$(service_port "$name")"

@@ -13,7 +13,8 @@
 # Environment (defaults): VAR_DIR (./var), BUILD_DIR (./build-release),
 # PG_PORT (first free port from 55432; remembered in var/pg/port),
 # NAMESRV_PORT (9876), BROKER_PORT (10911), ORDER_PORT (8080), PAY_PORT (9090),
-# GOODS_PORT (8081), COUPON_PORT (8082), USER_PORT (8083).
+# GOODS_PORT (8081), COUPON_PORT (8082), USER_PORT (8083), CONSOLE_PORT (8089),
+# NAMESRV_METRICS_PORT (5556), BROKER_METRICS_PORT (5557).
 # Nothing is written outside the repository except installed packages.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -69,10 +70,19 @@ deleteWhen=04
 fileReservedTime=48
 CONF
 fi
+# Both serve Prometheus text on 127.0.0.1 (docs/format/metrics.md).
 start_proc mqnamesrv "boot success" "$BUILD_DIR/mq/apps/mqnamesrv" \
-  "listenPort=$NAMESRV_PORT" "kvConfigPath=$VAR_DIR/namesrv/kvConfig.json"
+  "listenPort=$NAMESRV_PORT" "kvConfigPath=$VAR_DIR/namesrv/kvConfig.json" \
+  metricsExporterType=PROM metricsPromExporterHost=127.0.0.1 "metricsPromExporterPort=$NAMESRV_METRICS_PORT"
 start_proc mqbroker "boot success" "$BUILD_DIR/mq/apps/mqbroker" \
-  -n "127.0.0.1:$NAMESRV_PORT" -c "$VAR_DIR/broker/broker.conf"
+  -n "127.0.0.1:$NAMESRV_PORT" -c "$VAR_DIR/broker/broker.conf" \
+  metricsExporterType=PROM metricsPromExporterHost=127.0.0.1 "metricsPromExporterPort=$BROKER_METRICS_PORT"
+# The web console, on 127.0.0.1; its admin token is made on first start.
+if [ ! -s "$VAR_DIR/conf/console.token" ]; then
+  (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VAR_DIR/conf/console.token")
+fi
+MQCONSOLE_TOKEN="$(cat "$VAR_DIR/conf/console.token")" start_proc mqconsole "mqconsole on" \
+  "$BUILD_DIR/mq/tools/mqconsole" -n "127.0.0.1:$NAMESRV_PORT" --listen "127.0.0.1:$CONSOLE_PORT"
 
 # ---- services -----------------------------------------------------------------------
 started=(); missing=()
@@ -99,7 +109,8 @@ echo
 echo "Running (logs in $VAR_DIR/log, pids in $VAR_DIR/run):"
 echo "  postgresql   127.0.0.1:$pg_port   database shop"
 echo "  name server  127.0.0.1:$NAMESRV_PORT  (RocketMQ 4.x clients: namesrvAddr)"
-echo "  broker       127.0.0.1:$BROKER_PORT"
+echo "  broker       127.0.0.1:$BROKER_PORT   (metrics http://127.0.0.1:$BROKER_METRICS_PORT/metrics, name server's on :$NAMESRV_METRICS_PORT)"
+echo "  mqconsole    http://127.0.0.1:$CONSOLE_PORT/   (admin token in $VAR_DIR/conf/console.token)"
 for svc in "${started[@]}"; do printf '  %-12s http://127.0.0.1:%s\n' "$svc" "$(service_port "$svc")"; done
 if [ ${#missing[@]} -gt 0 ]; then
   echo
