@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "mq/client/admin.h"
-#include "message_view.h"
+#include "tools_shared.h"
 #include "mq/client/lite_pull_consumer.h"
 #include "mq/client/producer.h"
 #include "mq/common/message_id.h"
@@ -108,6 +108,14 @@ int64_t number(const std::map<std::string, std::string>& o, const std::string& k
 
 using mq::tools::iso_time;
 using mq::tools::message_json;
+
+// {"addr": {...}, ...} as one key/value block per address.
+void print_sections(const json& j) {
+  for (auto& [addr, conf] : j.items()) {
+    std::cout << "============" << addr << "============\n";
+    print_object(conf);
+  }
+}
 
 void print_messages(const json& j) {
   bool first = true;
@@ -383,12 +391,7 @@ void add_more_commands(std::vector<command>& cs) {
                     out[addr] = properties_json(must(a, addr, remoting_command::request(req::GET_BROKER_CONFIG), "config of " + addr).body);
                   return out;
                 },
-                [](const json& j) {
-                  for (auto& [addr, conf] : j.items()) {
-                    std::cout << "============" << addr << "============\n";
-                    print_object(conf);
-                  }
-                }});
+                print_sections});
   cs.push_back({"updateBrokerConfig", "change a runtime-changeable broker key (-b, or every master of -c)", {"k", "v"},
                 {{"b", "broker address"}, {"c", "cluster"}, {"k", "key"}, {"v", "value"}}, [](admin_client& a, auto& o) {
                   json out = json::object();
@@ -689,12 +692,7 @@ void add_more_commands(std::vector<command>& cs) {
                     out[ns] = properties_json(must(a, ns, remoting_command::request(req::GET_NAMESRV_CONFIG), "config of " + ns).body);
                   return out;
                 },
-                [](const json& j) {
-                  for (auto& [ns, conf] : j.items()) {
-                    std::cout << "============" << ns << "============\n";
-                    print_object(conf);
-                  }
-                }});
+                print_sections});
   cs.push_back({"updateNamesrvConfig", "change a name server key in every name server", {"k", "v"},
                 {{"k", "key"}, {"v", "value"}}, [](admin_client& a, auto& o) {
                   json out = json::object();
@@ -759,23 +757,19 @@ std::vector<command> commands() {
                 [](admin_client& a, auto& o) {
                   auto ci = need(a.cluster(), "cluster info");
                   json rows = json::array();
-                  for (auto& [cluster, names] : ci.clusters)
-                    for (auto& n : names) {
-                      auto it = ci.brokers.find(n);
-                      if (it == ci.brokers.end()) continue;
-                      for (auto& [id, addr] : it->second.addrs) {
-                        auto info = a.broker_runtime_info(addr);
-                        auto get = [&](const char* k) { return info && info->count(k) ? info->at(k) : std::string("?"); };
-                        json row{{"cluster", cluster}, {"brokerName", n}, {"brokerId", id}, {"address", addr},
-                                 {"version", get("brokerVersionDesc")}, {"putTps", get("putTps")},
-                                 {"getTps", get("getTransferedTps")}};
-                        if (o.count("m")) {
-                          row["inTotalToday"] = get("msgPutTotalTodayNow");
-                          row["outTotalToday"] = get("msgGetTotalTodayNow");
-                        }
-                        rows.push_back(row);
-                      }
+                  mq::tools::each_broker(ci, [&](const std::string& cluster, const std::string& n, int64_t id,
+                                                 const std::string& addr) {
+                    auto info = a.broker_runtime_info(addr);
+                    auto get = [&](const char* k) { return info && info->count(k) ? info->at(k) : std::string("?"); };
+                    json row{{"cluster", cluster}, {"brokerName", n}, {"brokerId", id}, {"address", addr},
+                             {"version", get("brokerVersionDesc")}, {"putTps", get("putTps")},
+                             {"getTps", get("getTransferedTps")}};
+                    if (o.count("m")) {
+                      row["inTotalToday"] = get("msgPutTotalTodayNow");
+                      row["outTotalToday"] = get("msgGetTotalTodayNow");
                     }
+                    rows.push_back(row);
+                  });
                   return rows;
                 },
                 [](const json& j) {

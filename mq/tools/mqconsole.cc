@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "message_view.h"
+#include "tools_shared.h"
 #include "mq/client/admin.h"
 #include "mq/common/message_const.h"
 #include "mq/http/server.h"
@@ -235,31 +235,26 @@ class console {
   json cluster() {
     auto ci = need(admin_.cluster(), "cluster info");
     json rows = json::array();
-    for (auto& [cluster, names] : ci.clusters)
-      for (auto& n : names) {
-        auto it = ci.brokers.find(n);
-        if (it == ci.brokers.end()) continue;
-        for (auto& [id, addr] : it->second.addrs) {
-          json row{{"cluster", cluster}, {"brokerName", n}, {"brokerId", id}, {"address", addr}};
-          auto info = admin_.broker_runtime_info(addr);
-          if (!info) {
-            row["error"] = info.error().message;
-          } else {
-            auto get = [&](const char* k) { return info->count(k) ? info->at(k) : std::string(); };
-            row["role"] = get("brokerRole").empty() ? (id == 0 ? "MASTER" : "SLAVE") : get("brokerRole");
-            row["version"] = get("brokerVersionDesc");
-            row["putTps"] = first_number(*info, "putTps");
-            row["getTps"] = first_number(*info, "getTransferedTps");
-            row["inTotalToday"] = get("msgPutTotalTodayNow");
-            row["outTotalToday"] = get("msgGetTotalTodayNow");
-            double disk = first_number(*info, "commitLogDiskRatio");  // -1: not measured yet
-            row["diskRatio"] = disk >= 0 ? json(disk) : json(nullptr);
-            row["commitLogMaxOffset"] = get("commitLogMaxOffset");
-            row["runtime"] = get("runtime");
-          }
-          rows.push_back(row);
-        }
+    mq::tools::each_broker(ci, [&](const std::string& cluster, const std::string& n, int64_t id, const std::string& addr) {
+      json row{{"cluster", cluster}, {"brokerName", n}, {"brokerId", id}, {"address", addr}};
+      auto info = admin_.broker_runtime_info(addr);
+      if (!info) {
+        row["error"] = info.error().message;
+      } else {
+        auto get = [&](const char* k) { return info->count(k) ? info->at(k) : std::string(); };
+        row["role"] = get("brokerRole").empty() ? (id == 0 ? "MASTER" : "SLAVE") : get("brokerRole");
+        row["version"] = get("brokerVersionDesc");
+        row["putTps"] = first_number(*info, "putTps");
+        row["getTps"] = first_number(*info, "getTransferedTps");
+        row["inTotalToday"] = get("msgPutTotalTodayNow");
+        row["outTotalToday"] = get("msgGetTotalTodayNow");
+        double disk = first_number(*info, "commitLogDiskRatio");  // -1: not measured yet
+        row["diskRatio"] = disk >= 0 ? json(disk) : json(nullptr);
+        row["commitLogMaxOffset"] = get("commitLogMaxOffset");
+        row["runtime"] = get("runtime");
       }
+      rows.push_back(row);
+    });
     return {{"brokers", rows}};
   }
 

@@ -22,11 +22,11 @@ std::map<std::string, std::string> with(const std::map<std::string, std::string>
 }
 
 void header(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  http::prom_family(out, name, type, help);
 }
 
 void sample(std::string& out, const std::string& name, const std::map<std::string, std::string>& labels, double v) {
-  out += name + http::prom_labels(labels) + " " + http::prom_number(v) + "\n";
+  http::prom_sample(out, name, labels, {}, v);
 }
 }  // namespace
 

@@ -18,17 +18,10 @@
 namespace mq::broker {
 
 namespace {
-
 void header(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  http::prom_family(out, name, type, help);
 }
-
-void sample(std::string& out, const char* name, std::map<std::string, std::string> labels,
-            const std::map<std::string, std::string>& base, double v) {
-  for (auto& [k, x] : base) labels.emplace(k, x);
-  out += name + http::prom_labels(labels) + " " + http::prom_number(v) + "\n";
-}
-
+using http::prom_sample;
 }  // namespace
 
 bool broker_controller::impl::start_metrics(std::string* error) {
@@ -88,20 +81,25 @@ std::string broker_controller::impl::metrics_text() {
           int64_t t = store->store_time_at(topic, qid, std::max(committed, store->min_offset_in_queue(topic, qid)));
           if (t > 0 && (sum.oldest_ms == 0 || t < sum.oldest_ms)) sum.oldest_ms = t;
         }
-        sample(per_queue, "rocketmq_consumer_queue_lag_messages",
+        prom_sample(per_queue, "rocketmq_consumer_queue_lag_messages",
                {{"topic", topic}, {"consumer_group", group}, {"queue_id", qid_text}}, base, static_cast<double>(behind));
       }
     }
   }
   header(out, "rocketmq_consumer_lag_messages", "gauge", "Messages stored but not yet committed by the group.");
   for (auto& [k, s] : lag)
-    sample(out, "rocketmq_consumer_lag_messages", {{"consumer_group", k.first}, {"topic", k.second}}, base,
+    prom_sample(out, "rocketmq_consumer_lag_messages", {{"consumer_group", k.first}, {"topic", k.second}}, base,
            static_cast<double>(s.messages));
   header(out, "rocketmq_consumer_lag_latency", "gauge",
          "Milliseconds since the oldest message the group has not committed was stored (0: none).");
   for (auto& [k, s] : lag)
-    sample(out, "rocketmq_consumer_lag_latency", {{"consumer_group", k.first}, {"topic", k.second}}, base,
+    prom_sample(out, "rocketmq_consumer_lag_latency", {{"consumer_group", k.first}, {"topic", k.second}}, base,
            s.oldest_ms > 0 ? static_cast<double>(std::max<int64_t>(0, now - s.oldest_ms)) : 0.0);
+  header(out, "rocketmq_consumer_group_lag_messages", "gauge", "The group's lag over all the topics it commits.");
+  std::map<std::string, int64_t> by_group;
+  for (auto& [k, s] : lag) by_group[k.first] += s.messages;
+  for (auto& [g, n] : by_group)
+    prom_sample(out, "rocketmq_consumer_group_lag_messages", {{"consumer_group", g}}, base, static_cast<double>(n));
   out += per_queue;
 
   // ---- queues, DLQs, delayed and half messages
@@ -110,14 +108,14 @@ std::string broker_controller::impl::metrics_text() {
   for (auto& [name, tc] : all_topics) {
     for (int32_t q = 0; q < tc.read_queue_nums || q < tc.write_queue_nums; ++q) {
       int64_t max = store->max_offset_in_queue(name, q);
-      sample(out, "rocketmq_consume_queue_max_offset", {{"topic", name}, {"queue_id", std::to_string(q)}}, base,
+      prom_sample(out, "rocketmq_consume_queue_max_offset", {{"topic", name}, {"queue_id", std::to_string(q)}}, base,
              static_cast<double>(max));
       if (name.starts_with(mq::dlq_group_topic_prefix))
         dlq[name.substr(mq::dlq_group_topic_prefix.size())] += max - store->min_offset_in_queue(name, q);
     }
   }
   header(out, "rocketmq_dlq_messages", "gauge", "Dead letters kept in %DLQ%<group>.");
-  for (auto& [g, n] : dlq) sample(out, "rocketmq_dlq_messages", {{"consumer_group", g}}, base, static_cast<double>(n));
+  for (auto& [g, n] : dlq) prom_sample(out, "rocketmq_dlq_messages", {{"consumer_group", g}}, base, static_cast<double>(n));
 
   header(out, "rocketmq_delay_messages", "gauge", "Delayed messages not yet delivered, per delay level.");
   if (schedule) {
@@ -126,56 +124,56 @@ std::string broker_controller::impl::metrics_text() {
       std::string l = std::to_string(level);
       int64_t delivered = offs["offsetTable"].value(l, int64_t{0});
       int64_t max = store->max_offset_in_queue(std::string(mq::schedule_topic), level - 1);
-      sample(out, "rocketmq_delay_messages", {{"delay_level", l}}, base,
+      prom_sample(out, "rocketmq_delay_messages", {{"delay_level", l}}, base,
              static_cast<double>(std::max<int64_t>(0, max - delivered)));
     }
   }
   header(out, "rocketmq_half_messages", "gauge", "Transactional half messages awaiting commit or rollback.");
-  sample(out, "rocketmq_half_messages", {}, base, transactions ? static_cast<double>(transactions->pending()) : 0.0);
+  prom_sample(out, "rocketmq_half_messages", {}, base, transactions ? static_cast<double>(transactions->pending()) : 0.0);
 
   // ---- clients and long polling
   header(out, "rocketmq_producer_connections", "gauge", "Producer clients connected, per producer group.");
   for (auto& [g, n] : producers.connection_counts())
-    sample(out, "rocketmq_producer_connections", {{"producer_group", g}}, base, static_cast<double>(n));
+    prom_sample(out, "rocketmq_producer_connections", {{"producer_group", g}}, base, static_cast<double>(n));
   header(out, "rocketmq_consumer_connections", "gauge", "Consumer clients connected, per consumer group.");
   for (auto& [g, n] : consumers.connection_counts())
-    sample(out, "rocketmq_consumer_connections", {{"consumer_group", g}}, base, static_cast<double>(n));
+    prom_sample(out, "rocketmq_consumer_connections", {{"consumer_group", g}}, base, static_cast<double>(n));
   header(out, "rocketmq_pull_requests_held", "gauge", "Pull requests parked by long polling.");
-  sample(out, "rocketmq_pull_requests_held", {}, base, hold ? static_cast<double>(hold->held_count()) : 0.0);
+  prom_sample(out, "rocketmq_pull_requests_held", {}, base, hold ? static_cast<double>(hold->held_count()) : 0.0);
   header(out, "rocketmq_topic_number", "gauge", "Topics on this broker.");
-  sample(out, "rocketmq_topic_number", {}, base, static_cast<double>(all_topics.size()));
+  prom_sample(out, "rocketmq_topic_number", {}, base, static_cast<double>(all_topics.size()));
 
   // ---- storage
   auto st = store->stats();
   header(out, "rocketmq_storage_commitlog_size_bytes", "gauge", "Bytes of commit log kept (max offset - min offset).");
-  sample(out, "rocketmq_storage_commitlog_size_bytes", {}, base,
+  prom_sample(out, "rocketmq_storage_commitlog_size_bytes", {}, base,
          static_cast<double>(st.commit_log_max_offset - st.commit_log_min_offset));
   header(out, "rocketmq_storage_dispatch_behind_bytes", "gauge", "Commit-log bytes not yet dispatched to queues.");
-  sample(out, "rocketmq_storage_dispatch_behind_bytes", {}, base, static_cast<double>(st.dispatch_behind_bytes));
+  prom_sample(out, "rocketmq_storage_dispatch_behind_bytes", {}, base, static_cast<double>(st.dispatch_behind_bytes));
   header(out, "rocketmq_storage_flush_behind_bytes", "gauge", "Commit-log bytes written but not yet flushed.");
-  sample(out, "rocketmq_storage_flush_behind_bytes", {}, base, static_cast<double>(st.flush_behind_bytes));
+  prom_sample(out, "rocketmq_storage_flush_behind_bytes", {}, base, static_cast<double>(st.flush_behind_bytes));
   header(out, "rocketmq_storage_message_reserve_time", "gauge",
          "Milliseconds since the oldest message kept was stored.");
   if (auto rec = st.commit_log_max_offset > st.commit_log_min_offset ? store->read_record(st.commit_log_min_offset)
                                                                       : std::nullopt) {
     if (auto m = decode_record(*rec, false); m && m->store_timestamp > 0)
-      sample(out, "rocketmq_storage_message_reserve_time", {}, base,
+      prom_sample(out, "rocketmq_storage_message_reserve_time", {}, base,
              static_cast<double>(std::max<int64_t>(0, now - m->store_timestamp)));
   }
   struct statvfs vfs{};
   if (::statvfs(cfg.store.store_path_root_dir.c_str(), &vfs) == 0 && vfs.f_blocks > 0) {
     header(out, "rocketmq_storage_disk_used_ratio", "gauge", "Used fraction of the store's file system.");
-    sample(out, "rocketmq_storage_disk_used_ratio", {}, base,
+    prom_sample(out, "rocketmq_storage_disk_used_ratio", {}, base,
            1.0 - static_cast<double>(vfs.f_bavail) / static_cast<double>(vfs.f_blocks));
   }
   header(out, "rocketmq_storage_flush_latency_seconds", "histogram", "Commit-log flushes (fdatasync included).");
   const auto& fl = st.flush_latency;
   for (size_t i = 0; i < store::commit_log::kFlushBuckets.size(); ++i)
-    sample(out, "rocketmq_storage_flush_latency_seconds_bucket",
+    prom_sample(out, "rocketmq_storage_flush_latency_seconds_bucket",
            {{"le", http::prom_number(store::commit_log::kFlushBuckets[i])}}, base, static_cast<double>(fl.le[i]));
-  sample(out, "rocketmq_storage_flush_latency_seconds_bucket", {{"le", "+Inf"}}, base, static_cast<double>(fl.count));
-  sample(out, "rocketmq_storage_flush_latency_seconds_count", {}, base, static_cast<double>(fl.count));
-  sample(out, "rocketmq_storage_flush_latency_seconds_sum", {}, base, fl.sum_seconds);
+  prom_sample(out, "rocketmq_storage_flush_latency_seconds_bucket", {{"le", "+Inf"}}, base, static_cast<double>(fl.count));
+  prom_sample(out, "rocketmq_storage_flush_latency_seconds_count", {}, base, static_cast<double>(fl.count));
+  prom_sample(out, "rocketmq_storage_flush_latency_seconds_sum", {}, base, fl.sum_seconds);
   return out;
 }
 

@@ -96,6 +96,7 @@ TEST(Metrics, BrokerSeriesFollowTrafficCommitsAndDeletes) {
   text = scrape(port);
   EXPECT_EQ(value(text, "rocketmq_messages_in_total", in), 5);
   EXPECT_EQ(value(text, "rocketmq_consumer_lag_messages", {{"topic", "Met"}, {"consumer_group", "MG"}}), 4);
+  EXPECT_EQ(value(text, "rocketmq_consumer_group_lag_messages", {{"consumer_group", "MG"}}), 4);
   EXPECT_GE(value(text, "rocketmq_consumer_lag_latency", {{"topic", "Met"}, {"consumer_group", "MG"}}).value_or(0), 50);
   commit(c, "MG", "Met", 0, 5);
   text = scrape(port);

@@ -1,5 +1,7 @@
 #include "mq/client/producer.h"
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "log.h"
@@ -82,7 +84,11 @@ bool latency_fault_tolerance::available(const std::string& broker) const {
 producer::impl::impl(producer_options o)
     : opts(std::move(o)),
       inst(std::make_unique<client_instance>(opts)),
-      callbacks(std::make_shared<remoting::bounded_executor>("producer-cb", 2, 1 << 20)) {}
+      callbacks(std::make_shared<remoting::bounded_executor>("producer-cb", 2, 1 << 20)) {
+  // Round robin from a random queue, as Java's ThreadLocalIndex: short-lived
+  // producers (scripts, mqadmin) must not all start on the first queue.
+  queue_counter = std::random_device{}();
+}
 
 status producer::impl::validate(const message& m) const {
   if (m.topic.empty()) return status::error(errc::invalid_argument, "message topic is empty");

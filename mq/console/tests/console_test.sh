@@ -49,6 +49,20 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "$URL/api/topics/NoSuchTopic")" = 404 ] || fail "an unknown topic must be 404"
 "$BUILD_DIR/mq/tools/mqadmin" topicRoute -n "$N" -t NoToken >/dev/null 2>&1 && fail "the refused write created a topic"
 
+# Message search by time range, and by offsetMsgId, through the API.
+A="$BUILD_DIR/mq/tools/mqadmin"
+"$A" updateTopic -n "$N" -t ApiTopic -c DefaultCluster -r 2 -w 2 >/dev/null || fail "updateTopic ApiTopic"
+sent=$("$A" sendMessage -n "$N" -t ApiTopic -p api-range-body --json) || fail "sendMessage ApiTopic"
+oid=$(sed -n 's/.*"offsetMsgId": "\([0-9A-F]*\)".*/\1/p' <<<"$sent")
+now=$(($(date +%s) * 1000 + 1000))
+out=$(curl -fs "$URL/api/messages?topic=ApiTopic&begin=$((now - 60000))&end=$now") || fail "time-range query"
+grep -q '"body":"api-range-body"' <<<"$out" || fail "time-range query did not find the message: $out"
+out=$(curl -fs "$URL/api/messages?topic=ApiTopic&begin=0&end=1000") || fail "empty time-range query"
+grep -q '"messages":\[\]' <<<"$out" || fail "a range before the message must be empty: $out"
+out=$(curl -fs "$URL/api/message/$oid") || fail "message by offsetMsgId"
+grep -q '"stage":"stored"' <<<"$out" || fail "no trace for $oid: $out"
+[ "$(code "$URL/api/messages?topic=ApiTopic&begin=x")" = 400 ] || fail "a bad begin must be 400"
+
 # A console without a token is read-only (403), and binds 127.0.0.1 by default.
 RO_PORT=$(free_port)
 env -u MQCONSOLE_TOKEN "$BUILD_DIR/mq/tools/mqconsole" -n "$N" --listen "127.0.0.1:$RO_PORT" >"$CLUSTER_DIR/console-ro.log" 2>&1 &

@@ -37,6 +37,16 @@ std::string prom_number(double v) {
   return o.str();
 }
 
+void prom_family(std::string& out, const std::string& name, const char* type, const std::string& help) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+void prom_sample(std::string& out, const std::string& name, std::map<std::string, std::string> labels,
+                 const std::map<std::string, std::string>& base, double v) {
+  for (auto& [k, x] : base) labels.emplace(k, x);
+  out += name + prom_labels(labels) + " " + prom_number(v) + "\n";
+}
+
 metrics::metrics(std::string service, std::string prefix) : service_(std::move(service)), prefix_(std::move(prefix)) {}
 
 void metrics::add_collector(std::function<std::string()> fn) {

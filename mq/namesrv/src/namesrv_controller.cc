@@ -371,18 +371,17 @@ std::string namesrv_controller::metrics_text() {
   const std::map<std::string, std::string> base{{"node_type", "nameserver"},
                                                 {"node_id", "namesrv:" + std::to_string(port())}};
   auto line = [&](std::string& out, const char* name, std::map<std::string, std::string> l, double v) {
-    for (auto& [k, x] : base) l.emplace(k, x);
-    out += name + http::prom_labels(l) + " " + http::prom_number(v) + "\n";
+    http::prom_sample(out, name, std::move(l), base, v);
   };
+
   std::string out;
   auto brokers = routes_.live_brokers();
-  out += "# HELP rocketmq_namesrv_live_brokers Broker addresses registered and not expired.\n"
-         "# TYPE rocketmq_namesrv_live_brokers gauge\n";
+  http::prom_family(out, "rocketmq_namesrv_live_brokers", "gauge", "Broker addresses registered and not expired.");
   line(out, "rocketmq_namesrv_live_brokers", {}, static_cast<double>(brokers.size()));
-  out += "# HELP rocketmq_namesrv_topics Topics with a route.\n# TYPE rocketmq_namesrv_topics gauge\n";
+  http::prom_family(out, "rocketmq_namesrv_topics", "gauge", "Topics with a route.");
   line(out, "rocketmq_namesrv_topics", {}, static_cast<double>(routes_.all_topics().size()));
-  out += "# HELP rocketmq_namesrv_broker_heartbeat_age_seconds Seconds since each broker's last registration.\n"
-         "# TYPE rocketmq_namesrv_broker_heartbeat_age_seconds gauge\n";
+  http::prom_family(out, "rocketmq_namesrv_broker_heartbeat_age_seconds", "gauge",
+                    "Seconds since each broker's last registration.");
   int64_t now = now_ms();
   for (auto& b : brokers)
     line(out, "rocketmq_namesrv_broker_heartbeat_age_seconds",

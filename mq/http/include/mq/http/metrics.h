@@ -67,5 +67,10 @@ std::string escape_label(const std::string& v);
 std::string prom_labels(const std::map<std::string, std::string>& labels);
 // A sample value: integers exactly, others with 9 significant digits.
 std::string prom_number(double v);
+// Appends "# HELP name help" and "# TYPE name type".
+void prom_family(std::string& out, const std::string& name, const char* type, const std::string& help);
+// Appends one sample line: `labels` plus `base` (labels wins on a clash).
+void prom_sample(std::string& out, const std::string& name, std::map<std::string, std::string> labels,
+                 const std::map<std::string, std::string>& base, double v);
 
 }  // namespace mq::http

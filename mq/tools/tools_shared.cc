@@ -1,4 +1,4 @@
-#include "message_view.h"
+#include "tools_shared.h"
 
 #include <ctime>
 
@@ -56,6 +56,16 @@ nlohmann::json message_json(const message_ext& m) {
           {"body", printable(m.body) ? nlohmann::json(m.body) : nlohmann::json(nullptr)},
           {"bodyHex", hex},
           {"bodySize", m.body.size()}};
+}
+
+void each_broker(const client::cluster_info& ci,
+                 const std::function<void(const std::string&, const std::string&, int64_t, const std::string&)>& fn) {
+  for (auto& [cluster, names] : ci.clusters)
+    for (auto& n : names) {
+      auto it = ci.brokers.find(n);
+      if (it == ci.brokers.end()) continue;
+      for (auto& [id, addr] : it->second.addrs) fn(cluster, n, id, addr);
+    }
 }
 
 }  // namespace mq::tools
