@@ -787,15 +787,7 @@ std::vector<command> commands() {
                   for (auto& t : j) std::cout << t.get<std::string>() << "\n";
                 }});
   cs.push_back({"topicRoute", "the route of a topic", {"t"}, {{"t", "topic"}}, [](admin_client& a, auto& o) {
-                  auto r = need(a.route(o.at("t")), "route of " + o.at("t"));
-                  json q = json::array(), b = json::array();
-                  for (auto& x : r.queues)
-                    q.push_back({{"brokerName", x.broker_name}, {"readQueueNums", x.read_queue_nums},
-                                 {"writeQueueNums", x.write_queue_nums}, {"perm", x.perm}});
-                  for (auto& x : r.brokers)
-                    for (auto& [id, addr] : x.addrs)
-                      b.push_back({{"cluster", x.cluster}, {"brokerName", x.broker_name}, {"brokerId", id}, {"address", addr}});
-                  return json{{"queueDatas", q}, {"brokerDatas", b}, {"orderTopicConf", r.order_topic_conf}};
+                  return mq::tools::route_json(need(a.route(o.at("t")), "route of " + o.at("t")));
                 },
                 [](const json& j) {
                   print_rows(j["queueDatas"], {"brokerName", "readQueueNums", "writeQueueNums", "perm"});

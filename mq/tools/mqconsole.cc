@@ -267,14 +267,8 @@ class console {
   }
 
   json topic(const std::string& name) {
-    auto r = need(admin_.route(name), "route of " + name);
-    json q = json::array(), b = json::array();
-    for (auto& x : r.queues)
-      q.push_back({{"brokerName", x.broker_name}, {"readQueueNums", x.read_queue_nums},
-                   {"writeQueueNums", x.write_queue_nums}, {"perm", x.perm}});
-    for (auto& x : r.brokers)
-      for (auto& [id, addr] : x.addrs)
-        b.push_back({{"cluster", x.cluster}, {"brokerName", x.broker_name}, {"brokerId", id}, {"address", addr}});
+    json route = mq::tools::route_json(need(admin_.route(name), "route of " + name));
+    route.erase("orderTopicConf");
     json queues = json::array();
     int64_t total = 0;
     for (auto& s : need(admin_.topic_stats(name), "queues of " + name)) {
@@ -283,7 +277,7 @@ class console {
                         {"lastUpdate", mq::tools::iso_time(s.last_update_timestamp)}});
       total += s.max_offset - s.min_offset;
     }
-    return {{"name", name}, {"route", {{"queueDatas", q}, {"brokerDatas", b}}}, {"queues", queues}, {"totalMessages", total}};
+    return {{"name", name}, {"route", route}, {"queues", queues}, {"totalMessages", total}};
   }
 
   json create_topic(http::request& req) {

@@ -58,6 +58,17 @@ nlohmann::json message_json(const message_ext& m) {
           {"bodySize", m.body.size()}};
 }
 
+nlohmann::json route_json(const client::topic_route& r) {
+  nlohmann::json q = nlohmann::json::array(), b = nlohmann::json::array();
+  for (auto& x : r.queues)
+    q.push_back({{"brokerName", x.broker_name}, {"readQueueNums", x.read_queue_nums},
+                 {"writeQueueNums", x.write_queue_nums}, {"perm", x.perm}});
+  for (auto& x : r.brokers)
+    for (auto& [id, addr] : x.addrs)
+      b.push_back({{"cluster", x.cluster}, {"brokerName", x.broker_name}, {"brokerId", id}, {"address", addr}});
+  return {{"queueDatas", q}, {"brokerDatas", b}, {"orderTopicConf", r.order_topic_conf}};
+}
+
 void each_broker(const client::cluster_info& ci,
                  const std::function<void(const std::string&, const std::string&, int64_t, const std::string&)>& fn) {
   for (auto& [cluster, names] : ci.clusters)

@@ -20,6 +20,9 @@ std::string iso_time(int64_t ms);
 nlohmann::json message_json(const message_ext& m);
 // True for a body that prints as text (UTF-8 bytes, tabs and newlines).
 bool printable(const std::string& body);
+// A route as mqadmin topicRoute --json prints it: queueDatas and
+// brokerDatas (one row per broker address); orderTopicConf when set.
+nlohmann::json route_json(const client::topic_route& r);
 // Calls fn(cluster, broker name, broker id, address) for every broker
 // address of every cluster, in cluster and name order.
 void each_broker(const client::cluster_info& ci,

@@ -26,21 +26,9 @@ using http::prom_sample;
 
 bool broker_controller::impl::start_metrics(std::string* error) {
   if (!cfg.metrics_prom_enable) return true;
-  http::server_options so;
-  so.service = "mqbroker";
-  so.bind_address = cfg.metrics_prom_host;
-  so.port = cfg.metrics_prom_port;
-  so.worker_threads = 1;
-  so.worker_queue = 16;
-  http::router routes;  // only the built-ins: /metrics, /healthz, /readyz
-  metrics_http = std::make_unique<http::server>(so, std::move(routes));
-  metrics_http->metrics().add_collector([this] { return metrics_text(); });
-  std::string e;
-  if (!metrics_http->start(&e)) {
-    if (error) *error = "metrics port " + cfg.metrics_prom_host + ":" + std::to_string(cfg.metrics_prom_port) + ": " + e;
-    metrics_http.reset();
-    return false;
-  }
+  metrics_http = http::start_metrics_server("mqbroker", cfg.metrics_prom_host, cfg.metrics_prom_port,
+                                            [this] { return metrics_text(); }, error);
+  if (!metrics_http) return false;
   log()->info("serving Prometheus metrics on http://{}:{}/metrics", cfg.metrics_prom_host, metrics_http->port());
   return true;
 }

@@ -403,4 +403,22 @@ int wait_for_stop_signal() {
   return sig;
 }
 
+std::unique_ptr<server> start_metrics_server(const std::string& service, const std::string& host, uint16_t port,
+                                             std::function<std::string()> collector, std::string* error) {
+  server_options so;
+  so.service = service;
+  so.bind_address = host;
+  so.port = port;
+  so.worker_threads = 1;
+  so.worker_queue = 16;
+  auto srv = std::make_unique<server>(so, router{});
+  srv->metrics().add_collector(std::move(collector));
+  std::string e;
+  if (!srv->start(&e)) {
+    if (error) *error = "metrics port " + host + ":" + std::to_string(port) + ": " + e;
+    return nullptr;
+  }
+  return srv;
+}
+
 }  // namespace mq::http

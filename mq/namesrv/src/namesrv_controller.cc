@@ -316,18 +316,9 @@ bool namesrv_controller::start(std::string* error) {
   server_->on_channel_closed([this](const channel_ptr& ch) { routes_.on_channel_closed(ch->id()); });
   if (!server_->start(error)) return false;
   if (cfg_.metrics_prom_enable) {
-    http::server_options ho;
-    ho.service = "mqnamesrv";
-    ho.bind_address = cfg_.metrics_prom_host;
-    ho.port = cfg_.metrics_prom_port;
-    ho.worker_threads = 1;
-    ho.worker_queue = 16;
-    metrics_http_ = std::make_unique<http::server>(ho, http::router{});
-    metrics_http_->metrics().add_collector([this] { return metrics_text(); });
-    std::string e;
-    if (!metrics_http_->start(&e)) {
-      if (error) *error = "metrics port " + cfg_.metrics_prom_host + ":" + std::to_string(cfg_.metrics_prom_port) + ": " + e;
-      metrics_http_.reset();
+    metrics_http_ = http::start_metrics_server("mqnamesrv", cfg_.metrics_prom_host, cfg_.metrics_prom_port,
+                                               [this] { return metrics_text(); }, error);
+    if (!metrics_http_) {
       server_->stop();
       return false;
     }

@@ -75,6 +75,12 @@ class server {
   std::shared_ptr<impl> impl_;
 };
 
+// A Prometheus endpoint on host:port: the built-ins only (/metrics,
+// /healthz, /readyz), one worker, `collector`'s text appended to every
+// scrape. nullptr and *error when the port cannot be bound.
+std::unique_ptr<server> start_metrics_server(const std::string& service, const std::string& host, uint16_t port,
+                                             std::function<std::string()> collector, std::string* error);
+
 // Blocks SIGTERM/SIGINT in the calling thread (call first in main, before
 // any thread starts) and ignores SIGPIPE.
 void block_stop_signals();
