@@ -28,41 +28,18 @@ mq::result<std::optional<nlohmann::json>> goods_service::get(int64_t goods_id) {
 }
 
 mq::result<reduce_outcome> goods_service::reduce(int64_t goods_id, int64_t order_id, int64_t number) {
-  return db_.transact([&](pqxx::work& tx) -> mq::result<reduce_outcome> {
+  // One statement (sql/goods/002_reduce_function.sql): one round trip, one commit.
+  return db_.apply([&](pqxx::transaction_base& tx) -> mq::result<reduce_outcome> {
+    auto row = db::exec1(tx, "SELECT result, remaining FROM goods_reduce($1, $2, $3)", goods_id, order_id, number);
     reduce_outcome out;
-    db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
-    auto logs = db::exec(tx, 
-        "SELECT log_type, goods_number FROM trade_goods_number_log WHERE goods_id = $1 AND order_id = $2 "
-        "ORDER BY log_type DESC",  // a restore (cancelled order) wins over an earlier reduce
-        goods_id, order_id);
-    for (const auto& row : logs) {
-      int type = row[0].as<int>();
-      if (type == goods_log_type::restore) {
-        out.code = shop_code::SHOP_GOODS_ORDER_CANCELLED;
-        return out;
-      }
-      if (type == goods_log_type::reduce) {
-        // A repeat: success if it is the same request, refused otherwise.
-        if (row[1].as<int64_t>() == number) {
-          out.repeated = true;
-        } else {
-          out.code = shop_code::SHOP_REDUCE_GOODS_NUM_FAIL;
-        }
-        return out;
-      }
+    switch (row[0].as<int>()) {
+      case 0: out.remaining = row[1].as<int64_t>(); break;
+      case 1: out.repeated = true; break;
+      case 2: out.code = shop_code::SHOP_GOODS_ORDER_CANCELLED; break;
+      case 3: out.code = shop_code::SHOP_REDUCE_GOODS_NUM_FAIL; break;
+      case 4: out.code = shop_code::SHOP_GOODS_NO_EXIST; break;
+      default: out.code = shop_code::SHOP_GOODS_NUM_NOT_ENOUGH; break;
     }
-    auto upd = db::exec(tx, 
-        "UPDATE trade_goods SET goods_number = goods_number - $2 WHERE goods_id = $1 AND goods_number >= $2 "
-        "RETURNING goods_number",
-        goods_id, number);
-    if (upd.empty()) {
-      auto exists = db::exec(tx, "SELECT 1 FROM trade_goods WHERE goods_id = $1", goods_id);
-      out.code = exists.empty() ? shop_code::SHOP_GOODS_NO_EXIST : shop_code::SHOP_GOODS_NUM_NOT_ENOUGH;
-      return out;
-    }
-    out.remaining = upd[0][0].as<int64_t>();
-    db::exec(tx, "INSERT INTO trade_goods_number_log (goods_id, order_id, log_type, goods_number) VALUES ($1, $2, $3, $4)",
-                   goods_id, order_id, goods_log_type::reduce, number);
     return out;
   });
 }

@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
         // The ordered step stream: one queue per order (shard key), consumed in order.
         mq::client::consumer_options co;
         co.group = ctx.cfg.get("mq.order.step.group", "order_step_group");
-        auto& steps = handler(co.group, &shop::order::order_service::on_step);
+        handlers.push_back(
+            std::make_unique<shop::messaging::idempotent_handler>(ctx.db, co.group, &shop::order::order_service::on_step));
+        auto& steps = *handlers.back();
         auto& c = ctx.add_consumer(co);
         if (auto st = c.subscribe(oc.step_topic, "*"); !st.ok()) return st;
         c.register_listener(steps.orderly_listener());

@@ -120,14 +120,18 @@ order_service::order_service(db::pool& db, id_worker& ids, const fault_plan& fau
 
 order_service::~order_service() = default;
 
+messaging::outbox_param_values order_service::step_message(int64_t order_id, const std::string& step) const {
+  return messaging::outbox_params(
+      cfg_.producer_group, {.topic = cfg_.step_topic,
+                            .tag = step,
+                            .key = std::to_string(order_id),
+                            .body = json{{"orderId", std::to_string(order_id)}, {"step", step}, {"at", iso_utc_now()}}.dump(),
+                            .shard_key = order_id});
+}
+
 void order_service::enqueue_step(pqxx::work& tx, int64_t order_id, const std::string& step) {
-  std::string now = iso_utc_now();
-  messaging::outbox_enqueue(tx, cfg_.producer_group,
-                            {.topic = cfg_.step_topic,
-                             .tag = step,
-                             .key = std::to_string(order_id),
-                             .body = json{{"orderId", std::to_string(order_id)}, {"step", step}, {"at", now}}.dump(),
-                             .shard_key = order_id});
+  auto m = step_message(order_id, step);
+  messaging::outbox_enqueue(tx, m.group, {.topic = m.topic, .tag = m.tag, .key = m.key, .body = m.body, .shard_key = m.shard_key});
 }
 
 bool order_service::cancel_unconfirmed(pqxx::work& tx, int64_t order_id, bool publish_cancel, const std::string& why) {
@@ -234,22 +238,25 @@ http::response order_service::confirm(const http::request& req) {
   auto id = ids_.next();
   if (!id) return app::unavailable(id.error());
   int64_t order_id = *id;
-  auto saved = db_.transact([&](pqxx::work& tx) -> mq::status {
-    db::exec(tx, 
-        "INSERT INTO trade_order (order_id, user_id, order_status, pay_status, shipping_status, address, consignee, "
-        "goods_id, goods_number, goods_price, goods_amount, shipping_fee, order_amount, coupon_id, coupon_paid, "
-        "money_paid, pay_amount) VALUES ($1, $2, 0, 0, 0, $3, $4, $5, $6, $7::numeric, $8::numeric, $9::numeric, "
-        "$10::numeric, $11, $12::numeric, $13::numeric, $14::numeric)",
-        order_id, in.user_id, in.address, in.consignee, in.goods_id, in.goods_number, in.goods_price.str(),
-        goods_amount->str(), fee.str(), amount->str(), in.coupon_id, coupon_paid.str(), money_paid.str(),
-        pay_amount.str());
-    // The delayed check, published with the pre-order or not at all.
-    messaging::outbox_enqueue(tx, cfg_.producer_group,
-                              {.topic = cfg_.order_topic,
-                               .tag = cfg_.check_tag,
-                               .key = std::to_string(order_id),
-                               .body = json{{"orderId", std::to_string(order_id)}}.dump(),
-                               .delay_level = cfg_.check_delay_level});
+  // The pre-order and its delayed check in one statement (so one round trip
+  // and one commit): the check is published with the pre-order or not at all.
+  auto check = messaging::outbox_params(cfg_.producer_group,
+                                        {.topic = cfg_.order_topic,
+                                         .tag = cfg_.check_tag,
+                                         .key = std::to_string(order_id),
+                                         .body = json{{"orderId", std::to_string(order_id)}}.dump(),
+                                         .delay_level = cfg_.check_delay_level});
+  static const std::string pre_order_sql =
+      "WITH o AS (INSERT INTO trade_order (order_id, user_id, order_status, pay_status, shipping_status, address, "
+      "consignee, goods_id, goods_number, goods_price, goods_amount, shipping_fee, order_amount, coupon_id, "
+      "coupon_paid, money_paid, pay_amount) VALUES ($1, $2, 0, 0, 0, $3, $4, $5, $6, $7::numeric, $8::numeric, "
+      "$9::numeric, $10::numeric, $11, $12::numeric, $13::numeric, $14::numeric) RETURNING order_id) " +
+      messaging::outbox_insert_from("o", 15);
+  auto saved = db_.apply([&](pqxx::transaction_base& tx) -> mq::status {
+    db::exec1(tx, pre_order_sql, order_id, in.user_id, in.address, in.consignee, in.goods_id, in.goods_number,
+              in.goods_price.str(), goods_amount->str(), fee.str(), amount->str(), in.coupon_id, coupon_paid.str(),
+              money_paid.str(), pay_amount.str(), check.group, check.topic, check.tag, check.key, check.body,
+              check.delay_level, check.shard_key);
     return mq::status::success();
   });
   if (!saved.ok()) return reply(shop_code::SHOP_ORDER_SAVE_ERROR, nullptr, saved.message);
@@ -298,14 +305,17 @@ http::response order_service::confirm(const http::request& req) {
     return compensate(order_id, shop_code::SHOP_ORDER_CONFIRM_FAIL, "injected fault before_confirm");
 
   // 6. Confirm, and 7. the "created" step, in one transaction.
-  auto confirmed = db_.transact([&](pqxx::work& tx) -> mq::result<bool> {
-    auto upd = db::exec(tx, 
-        "UPDATE trade_order SET order_status = 1, confirm_time = now() WHERE order_id = $1 AND order_status = 0 "
-        "RETURNING 1",
-        order_id);
-    if (upd.empty()) return false;  // the delayed check cancelled it meanwhile
-    enqueue_step(tx, order_id, "created");
-    return true;
+  // One statement again: the confirm and its "created" step, or neither
+  // (no row when the delayed check cancelled the order meanwhile).
+  auto created = step_message(order_id, "created");
+  static const std::string confirm_sql =
+      "WITH o AS (UPDATE trade_order SET order_status = 1, confirm_time = now() WHERE order_id = $1 AND "
+      "order_status = 0 RETURNING order_id) " +
+      messaging::outbox_insert_from("o", 2);
+  auto confirmed = db_.apply([&](pqxx::transaction_base& tx) -> mq::result<bool> {
+    return !db::exec(tx, confirm_sql, order_id, created.group, created.topic, created.tag, created.key, created.body,
+                     created.delay_level, created.shard_key)
+                .empty();
   });
   if (!confirmed) return compensate(order_id, shop_code::SHOP_ORDER_CONFIRM_FAIL, "confirm: " + confirmed.error().message);
   if (!*confirmed) return compensate(order_id, shop_code::SHOP_ORDER_CONFIRM_FAIL, "the order was cancelled meanwhile");
@@ -466,7 +476,7 @@ mq::status order_service::on_paid(pqxx::work& tx, const mq::message_ext& m) {
   return mq::status::success();
 }
 
-mq::status order_service::on_step(pqxx::work& tx, const mq::message_ext& m) {
+std::optional<messaging::effect_statement> order_service::on_step(const mq::message_ext& m) {
   json body;
   auto id = order_id_of(m, &body);
   std::string step = body.is_object() ? body.value("step", std::string()) : std::string();
@@ -474,15 +484,15 @@ mq::status order_service::on_step(pqxx::work& tx, const mq::message_ext& m) {
   for (auto* s : step_names) known = known || step == s;
   if (!id || !known) {
     spdlog::error("order step {} ignored: malformed body", m.msg_id);
-    return mq::status::success();
+    return std::nullopt;
   }
-  std::string at = body.value("at", std::string());
-  db::exec(tx, 
+  // The next seq of the order, in the claim's statement ($4 is the msg id).
+  return messaging::effect_statement{
       "INSERT INTO order_step_log (order_id, seq, step, at, msg_id) "
-      "SELECT $1, coalesce(max(seq), 0) + 1, $2, coalesce(nullif($3, '')::timestamptz, now()), $4 "
-      "FROM order_step_log WHERE order_id = $1 ON CONFLICT (order_id, step) DO NOTHING",
-      *id, step, at, m.msg_id);
-  return mq::status::success();
+      "SELECT $6::bigint, coalesce(max(seq), 0) + 1, $7, coalesce(nullif($8, '')::timestamptz, now()), $4 "
+      "FROM order_step_log WHERE order_id = $6::bigint HAVING EXISTS (SELECT 1 FROM claim) "
+      "ON CONFLICT (order_id, step) DO NOTHING",
+      {std::to_string(*id), step, body.value("at", std::string())}};
 }
 
 void order_service::register_routes(http::router& r) {

@@ -34,6 +34,8 @@
 #include "shop/common/shop_code.h"
 #include "shop/db/pool.h"
 #include "shop/http.h"
+#include "shop/mq/idempotent_consumer.h"
+#include "shop/mq/outbox.h"
 
 namespace shop::order {
 
@@ -71,8 +73,8 @@ class order_service {
   // payTopic/paid: pay_status 2 and pay_time, once; the "paid" step.
   mq::status on_paid(pqxx::work& tx, const mq::message_ext& m);
   // orderStepTopic (orderly): one order_step_log row per (order, step), seq
-  // in consumption order.
-  static mq::status on_step(pqxx::work& tx, const mq::message_ext& m);
+  // in consumption order; the claim and the row in one statement.
+  static std::optional<messaging::effect_statement> on_step(const mq::message_ext& m);
 
   void kick() { kick_(); }
 
@@ -88,6 +90,7 @@ class order_service {
   // whether it changed the order.
   bool cancel_unconfirmed(pqxx::work& tx, int64_t order_id, bool publish_cancel, const std::string& why);
   http::response compensate(int64_t order_id, shop_code code, const std::string& why);
+  messaging::outbox_param_values step_message(int64_t order_id, const std::string& step) const;
   void enqueue_step(pqxx::work& tx, int64_t order_id, const std::string& step);
 
   db::pool& db_;

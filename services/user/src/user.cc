@@ -39,65 +39,27 @@ std::map<int, std::string> order_logs(pqxx::work& tx, int64_t user_id, int64_t o
 }
 }  // namespace
 
-money_outcome user_service::pay(pqxx::work& tx, int64_t user_id, int64_t order_id, money amount) {
+money_outcome user_service::apply_change(pqxx::transaction_base& tx, int64_t user_id, int64_t order_id, money amount,
+                                         int log_type) {
+  auto row = db::exec1(tx, "SELECT result, balance FROM user_change_money($1, $2, $3::numeric, $4)", user_id, order_id,
+                       amount.str(), log_type);
   money_outcome out;
-  auto logs = order_logs(tx, user_id, order_id);
-  if (logs.contains(money_log_type::refund)) {
-    out.code = shop_code::SHOP_USER_ORDER_CANCELLED;
-    return out;
+  switch (row[0].as<int>()) {
+    case 0: out.balance = row[1].as<std::string>(); break;
+    case 1: out.repeated = true; break;
+    case 2: out.code = shop_code::SHOP_USER_ORDER_CANCELLED; break;
+    case 3: out.code = shop_code::SHOP_USER_MONEY_AMOUNT_MISMATCH; break;
+    case 4: out.code = shop_code::SHOP_USER_NO_EXIST; break;
+    case 5: out.code = shop_code::SHOP_MONEY_PAID_INVALID; break;
+    default: out.code = shop_code::SHOP_ORDER_PAY_STATUS_NO_PAY; break;
   }
-  if (auto it = logs.find(money_log_type::paid); it != logs.end()) {
-    if (*money::parse(it->second) == amount) {
-      out.repeated = true;
-    } else {
-      out.code = shop_code::SHOP_USER_MONEY_AMOUNT_MISMATCH;
-    }
-    return out;
-  }
-  auto upd = db::exec(tx, 
-      "UPDATE trade_user SET user_money = user_money - $2::numeric WHERE user_id = $1 AND user_money >= $2::numeric "
-      "RETURNING user_money::text",
-      user_id, amount.str());
-  if (upd.empty()) {
-    bool exists = !db::exec(tx, "SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
-    out.code = exists ? shop_code::SHOP_MONEY_PAID_INVALID : shop_code::SHOP_USER_NO_EXIST;
-    return out;
-  }
-  out.balance = upd[0][0].as<std::string>();
-  db::exec(tx, "INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
-                 user_id, order_id, money_log_type::paid, amount.str());
-  return out;
-}
-
-money_outcome user_service::refund(pqxx::work& tx, int64_t user_id, int64_t order_id, money amount) {
-  money_outcome out;
-  auto logs = order_logs(tx, user_id, order_id);
-  auto paid = logs.find(money_log_type::paid);
-  if (paid == logs.end()) {
-    bool exists = !db::exec(tx, "SELECT 1 FROM trade_user WHERE user_id = $1", user_id).empty();
-    out.code = exists ? shop_code::SHOP_ORDER_PAY_STATUS_NO_PAY : shop_code::SHOP_USER_NO_EXIST;
-    return out;
-  }
-  if (*money::parse(paid->second) != amount) {
-    out.code = shop_code::SHOP_USER_MONEY_AMOUNT_MISMATCH;
-    return out;
-  }
-  if (logs.contains(money_log_type::refund)) {
-    out.repeated = true;
-    return out;
-  }
-  auto upd = db::exec(tx, "UPDATE trade_user SET user_money = user_money + $2::numeric WHERE user_id = $1 RETURNING user_money::text",
-                            user_id, amount.str());
-  out.balance = upd[0][0].as<std::string>();
-  db::exec(tx, "INSERT INTO trade_user_money_log (user_id, order_id, money_log_type, use_money) VALUES ($1, $2, $3, $4::numeric)",
-                 user_id, order_id, money_log_type::refund, amount.str());
   return out;
 }
 
 mq::result<money_outcome> user_service::change_money(int64_t user_id, int64_t order_id, money amount, int log_type) {
-  return db_.transact([&](pqxx::work& tx) -> mq::result<money_outcome> {
-    db::exec(tx, "SELECT pg_advisory_xact_lock($1)", order_id);
-    return log_type == money_log_type::paid ? pay(tx, user_id, order_id, amount) : refund(tx, user_id, order_id, amount);
+  // One statement in autocommit: one round trip, one commit.
+  return db_.apply([&](pqxx::transaction_base& tx) -> mq::result<money_outcome> {
+    return apply_change(tx, user_id, order_id, amount, log_type);
   });
 }
 
@@ -117,7 +79,7 @@ mq::status user_service::refund_for_cancel(pqxx::work& tx, int64_t user_id, int6
     spdlog::info("order {}: cancelled before any balance use; tombstone left for user {}", order_id, user_id);
     return mq::status::success();
   }
-  auto r = refund(tx, user_id, order_id, *money::parse(paid->second));
+  auto r = apply_change(tx, user_id, order_id, *money::parse(paid->second), money_log_type::refund);
   spdlog::info("order {}: refunded {} to user {} (balance {})", order_id, paid->second, user_id, r.balance);
   return mq::status::success();
 }

@@ -38,8 +38,10 @@ class user_service {
   void register_routes(http::router& r);
 
  private:
-  static money_outcome pay(pqxx::work& tx, int64_t user_id, int64_t order_id, money amount);
-  static money_outcome refund(pqxx::work& tx, int64_t user_id, int64_t order_id, money amount);
+  // One call of user_change_money (sql/users/002_change_money_function.sql):
+  // the whole pay (log_type 1) or refund (2) of one order in one statement.
+  static money_outcome apply_change(pqxx::transaction_base& tx, int64_t user_id, int64_t order_id, money amount,
+                                    int log_type);
   db::pool& db_;
 };
 

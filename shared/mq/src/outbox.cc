@@ -19,6 +19,24 @@ int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_me
   return r[0].as<int64_t>();
 }
 
+std::string outbox_insert_from(const std::string& from, int first) {
+  std::string sql =
+      "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status, delay_level, "
+      "shard_key) SELECT ";
+  for (int i = 0; i < 7; ++i) {
+    sql += "$" + std::to_string(first + i);
+    if (i == 4) sql += ", 0";
+    if (i == 5) sql += "::integer";
+    if (i == 6) sql += "::bigint";
+    sql += i < 6 ? ", " : "";
+  }
+  return sql + " FROM " + from + " RETURNING id";
+}
+
+outbox_param_values outbox_params(const std::string& group, const outbox_message& m) {
+  return {group, m.topic, m.tag, m.key, m.body, m.delay_level, m.shard_key};
+}
+
 outbox_relay::outbox_relay(db::pool& db, ::mq::client::producer& producer, relay_options opts)
     : db_(db), producer_(producer), opts_(opts) {}
 
@@ -44,20 +62,47 @@ void outbox_relay::kick() {
   cv_.notify_all();
 }
 
+::mq::status outbox_relay::ensure_connection() {
+  if (conn_ && conn_->is_open()) return ::mq::status::success();
+  conn_.reset();
+  locked_ = false;
+  auto c = db_.dedicated();
+  if (!c) return c.error();
+  conn_ = std::move(*c);
+  try {
+    // Losing a mark (an OS crash right after its commit) only re-sends rows,
+    // which the consumers dedupe: the relay's commits need not wait for the WAL flush.
+    pqxx::nontransaction n(*conn_);
+    n.exec("SET synchronous_commit = off");
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return db::pool::error_of(e);
+  }
+  return ::mq::status::success();
+}
+
 ::mq::result<int> outbox_relay::publish_pending() {
+  std::lock_guard pass(pass_mu_);
+  if (auto st = ensure_connection(); !st.ok()) return st;
   int sent = 0;
   ::mq::status failure;
-  // One relay per schema at a time (keeps each shard key's order across
-  // processes); the rows are locked while sent.
-  auto st = db_.transact([&](pqxx::work& tx) -> ::mq::status {
-    sent = 0;
-    if (!db::exec1(tx, "SELECT pg_try_advisory_xact_lock(hashtext('shop.outbox.' || current_schema()))")[0].as<bool>())
-      return ::mq::status::success();  // another relay is publishing this schema's rows
-    auto rows = db::exec(tx, 
+  try {
+    pqxx::nontransaction tx(*conn_);
+    if (!locked_) {
+      // One relay per schema at a time (keeps each shard key's order across
+      // processes); held until this connection closes.
+      locked_ = db::exec1(tx, "SELECT pg_try_advisory_lock(hashtext('shop.outbox.' || current_schema()))")[0].as<bool>();
+      if (!locked_) return 0;  // another relay is publishing this schema's rows
+    }
+    // Mark what the last pass sent, and read what is pending besides (the
+    // statement's snapshot does not see its own update, hence the exclusion).
+    std::string marked = "{" + unmarked_ + "}";
+    auto rows = db::exec(tx,
+        "WITH done AS (UPDATE mq_producer_temp SET msg_status = 1, send_time = now() WHERE id = ANY($1::bigint[])) "
         "SELECT id, msg_topic, msg_tag, msg_key, msg_body, delay_level, shard_key FROM mq_producer_temp "
-        "WHERE msg_status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-        opts_.batch);
-    std::string done;  // ids sent, as a PostgreSQL array literal
+        "WHERE msg_status = 0 AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $2",
+        marked, opts_.batch);
+    unmarked_.clear();
     for (const auto& row : rows) {
       ::mq::message m;
       m.topic = row[1].as<std::string>();
@@ -71,20 +116,17 @@ void outbox_relay::kick() {
         failure = r.error();
         break;  // keep the order: the rest waits for the next pass
       }
-      done += (done.empty() ? "{" : ",") + row[0].as<std::string>();
+      unmarked_ += (unmarked_.empty() ? "" : ",") + row[0].as<std::string>();
       spdlog::info("outbox: row {} published to {} (tag {}, key {}) as {}", row[0].as<int64_t>(), m.topic, m.tags(),
                    row[3].as<std::string>(), r->msg_id);
       sent++;
     }
-    if (!done.empty()) {
-      db::exec(tx, "UPDATE mq_producer_temp SET msg_status = 1, send_time = now() WHERE id = ANY($1::bigint[])", done + "}");
-      // Losing this mark (an OS crash right after the commit) only re-sends
-      // rows, which the consumers dedupe: no need to wait for the WAL flush.
-      tx.exec("SET LOCAL synchronous_commit = off");
-    }
-    return ::mq::status::success();  // commit the rows that were sent
-  });
-  if (!st.ok()) return st;
+  } catch (const std::exception& e) {
+    // unmarked_ is kept when the statement failed: the next pass marks those rows.
+    conn_.reset();
+    locked_ = false;
+    return db::pool::error_of(e);
+  }
   sent_ += sent;
   if (!failure.ok()) return ::mq::status::error(failure.code, "outbox: publishing failed: " + failure.message);
   return sent;
@@ -99,10 +141,16 @@ void outbox_relay::run() {
       wait = opts_.retry_after_failure;
     } else if (*r >= opts_.batch) {
       wait = std::chrono::milliseconds(0);  // more may be waiting
+    } else if (*r > 0) {
+      wait = std::min(wait, std::chrono::milliseconds(50));  // mark them soon
     }
     std::unique_lock lk(mu_);
     cv_.wait_for(lk, wait, [this] { return stopping_ || kicked_; });
-    if (stopping_) return;
+    if (stopping_) {
+      lk.unlock();
+      (void)publish_pending();  // marks what was sent (and sends what is left, if it can)
+      return;
+    }
     kicked_ = false;
   }
 }

@@ -116,6 +116,43 @@ TEST(IdempotentConsumer, AFailingHandlerIsRecordedAndRetriedOnce) {
   EXPECT_EQ(d.log_row("g", "order_cancel", "order-9").first, 1);
 }
 
+// The one-statement form: claim and effect in one autocommitted statement.
+std::optional<effect_statement> add_effect_statement(const ::mq::message_ext& m) {
+  if (m.body == "malformed") return std::nullopt;
+  return effect_statement{"INSERT INTO effects SELECT $6, 1 WHERE EXISTS (SELECT 1 FROM claim) "
+                          "ON CONFLICT (k) DO UPDATE SET n = effects.n + 1",
+                          {m.body}};
+}
+
+TEST(IdempotentConsumer, OneStatementHandlerAppliesOnceUnderConcurrentDeliveries) {
+  service_db d;
+  idempotent_handler h(*d.pool, "gs", add_effect_statement);
+  std::vector<std::thread> ts;
+  std::atomic<int> applied{0}, dup{0};
+  for (int i = 0; i < 6; ++i)
+    ts.emplace_back([&] {
+      auto o = h.handle(msg("step", "order-s", "es"));
+      (o == outcome::applied ? applied : dup)++;
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(applied.load(), 1);
+  EXPECT_EQ(dup.load(), 5);
+  EXPECT_EQ(d.effects("es"), 1);
+  EXPECT_EQ(d.log_row("gs", "step", "order-s"), (std::pair<int, int>{1, 1}));
+  // Another key applies; a malformed message is claimed with no effect, once.
+  EXPECT_EQ(h.handle(msg("step", "order-t", "es")), outcome::applied);
+  EXPECT_EQ(d.effects("es"), 2);
+  EXPECT_EQ(h.handle(msg("step", "order-m", "malformed")), outcome::applied);
+  EXPECT_EQ(h.handle(msg("step", "order-m", "malformed")), outcome::duplicate);
+  EXPECT_EQ(d.effects("malformed"), 0);
+  // A statement that fails (here: a NULL key) is recorded as a failure and changes nothing.
+  idempotent_handler bad(*d.pool, "gb", [](const ::mq::message_ext&) -> std::optional<effect_statement> {
+    return effect_statement{"INSERT INTO effects SELECT NULL, 1 WHERE EXISTS (SELECT 1 FROM claim)", {}};
+  });
+  EXPECT_EQ(bad.handle(msg("step", "order-b", "eb")), outcome::failed);
+  EXPECT_EQ(d.log_row("gb", "step", "order-b"), (std::pair<int, int>{2, 1}));
+}
+
 TEST(IdempotentConsumer, SigkillMidTransactionThenRestartAppliesOnce) {
   service_db d;
   int ready[2];

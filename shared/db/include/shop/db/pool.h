@@ -81,6 +81,20 @@ class pool {
   // connection in autocommit (no BEGIN/COMMIT round trips). Errors as transact().
   template <class F>
   auto query(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&>;
+  // For a write that is one statement (a data-modifying CTE, or a call of a
+  // function in the schema's migrations): `fn(pqxx::transaction_base&)` in
+  // autocommit, so the statement is its own transaction -- one round trip
+  // and one commit instead of BEGIN, the statements and COMMIT. `fn` must
+  // run exactly one statement; serialization failures and deadlocks are
+  // retried as in transact(), other errors as in transact().
+  template <class F>
+  auto apply(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&>;
+
+  // A connection of its own for a long-lived user (a relay that holds a
+  // session lock), set up like the pool's but not counted in it.
+  mq::result<std::unique_ptr<pqxx::connection>> dedicated() { return connect(); }
+  // The error of a database exception, as transact() reports it.
+  static mq::status error_of(const std::exception& e) { return db_error(e); }
 
   // SELECT 1 on a leased connection.
   bool ping();
@@ -176,6 +190,26 @@ auto pool::query(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&> {
   } catch (const std::exception& e) {
     return detail::error_as<R>(db_error(e));
   }
+}
+
+template <class F>
+auto pool::apply(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&> {
+  using R = std::invoke_result_t<F, pqxx::nontransaction&>;
+  mq::status last;
+  for (int attempt = 0; attempt <= opts_.max_retries; ++attempt) {
+    auto l = acquire();
+    if (!l) return detail::error_as<R>(l.error());
+    try {
+      pqxx::nontransaction tx(**l);
+      return fn(tx);
+    } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock: nothing applied
+      last = db_error(e);
+      continue;
+    } catch (const std::exception& e) {
+      return detail::error_as<R>(db_error(e));
+    }
+  }
+  return detail::error_as<R>(mq::status::error(mq::errc::busy, "statement kept failing: " + last.message));
 }
 
 }  // namespace shop::db

@@ -26,6 +26,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -39,11 +41,28 @@ namespace shop::messaging {
 
 using handler_fn = std::function<::mq::status(pqxx::work&, const ::mq::message_ext&)>;
 
+// A handler whose effect is one SQL statement, run together with step 1's
+// claim as ONE statement in autocommit -- one round trip and one commit
+// instead of BEGIN, claim, effect, COMMIT:
+//   WITH claim AS (<the claim>), effect AS (<sql>) SELECT count(*) FROM claim
+// `sql` is a data-modifying statement that may read the CTE `claim` (one
+// row when this delivery is the first success) and must change nothing
+// when it is empty (e.g. "... HAVING EXISTS (SELECT 1 FROM claim)"). $1..$5
+// are the claim's parameters (group, tag, key, msg id, body); `params` are
+// $6 on. `sql` should be a fixed text (it is prepared once per connection).
+struct effect_statement {
+  std::string sql;
+  std::vector<std::string> params;
+};
+// nullopt: the message is malformed; it is claimed with no effect (and logged by the handler).
+using statement_fn = std::function<std::optional<effect_statement>(const ::mq::message_ext&)>;
+
 enum class outcome { applied, duplicate, failed };
 
 class idempotent_handler {
  public:
   idempotent_handler(db::pool& db, std::string group, handler_fn fn);
+  idempotent_handler(db::pool& db, std::string group, statement_fn fn);
 
   // Processes one message as described above.
   outcome handle(const ::mq::message_ext& m);
@@ -57,9 +76,14 @@ class idempotent_handler {
   static std::string key_of(const ::mq::message_ext& m);
 
  private:
+  ::mq::status handle_transaction(const ::mq::message_ext& m, const std::string& tag, const std::string& key,
+                                  const std::string& id, bool* duplicate, std::string* failure);
+  ::mq::status handle_statement(const ::mq::message_ext& m, const std::string& tag, const std::string& key,
+                                const std::string& id, bool* duplicate);
   db::pool& db_;
   std::string group_;
   handler_fn fn_;
+  statement_fn statement_;
 };
 
 }  // namespace shop::messaging

@@ -8,9 +8,12 @@
 // group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status 0 pending /
 // 1 sent, create_time, send_time, delay_level, shard_key).
 //
-// Order: one relay per schema publishes at a time (a transaction-scoped
-// advisory lock; other relays skip the pass), rows in id order, and a failed
-// send stops the pass. Rows with a shard_key go to queue shard_key mod the
+// Order: one relay per schema publishes at a time (it holds a session
+// advisory lock on a connection of its own; other relays skip their passes
+// until it lets go), rows in id order, and a failed send stops the pass.
+// A pass is one autocommitted statement: it marks the rows the previous
+// pass sent and reads the next pending ones (so a crash between a send and
+// the next pass re-sends: at least once, as above). Rows with a shard_key go to queue shard_key mod the
 // topic's write-queue count, so the messages of one key (an order's steps)
 // reach one queue in the order they were enqueued — as long as the callers
 // enqueue them in causally ordered transactions (the order service does).
@@ -43,6 +46,19 @@ struct outbox_message {
 // Inserts a pending row in the caller's transaction; returns its id.
 int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_message& m);
 
+// For a writer that folds its business write and the outbox row into one
+// statement (a data-modifying CTE, so one round trip and one commit): the
+// text "INSERT INTO mq_producer_temp (...) SELECT $first, ... FROM <from>
+// RETURNING id", which inserts one pending row per row of `from`. Its seven
+// parameters, from $first on, are outbox_params(group, m), in that order.
+std::string outbox_insert_from(const std::string& from, int first);
+struct outbox_param_values {
+  std::string group, topic, tag, key, body;
+  int delay_level;
+  std::optional<int64_t> shard_key;
+};
+outbox_param_values outbox_params(const std::string& group, const outbox_message& m);
+
 struct relay_options {
   std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500);
   std::chrono::milliseconds retry_after_failure = std::chrono::seconds(1);
@@ -66,7 +82,12 @@ class outbox_relay {
 
  private:
   void run();
+  ::mq::status ensure_connection();
   db::pool& db_;
+  std::unique_ptr<pqxx::connection> conn_;  // only the relay thread (or a direct publish_pending caller)
+  bool locked_ = false;                     // conn_ holds the schema's relay lock
+  std::string unmarked_;                    // ids sent but not yet marked, "1,2,3"
+  std::mutex pass_mu_;                      // one pass at a time
   ::mq::client::producer& producer_;
   relay_options opts_;
   std::mutex mu_;
