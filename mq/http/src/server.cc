@@ -6,12 +6,16 @@
 #include <deque>
 #include <mutex>
 #include <set>
+#include <sstream>
+
+#include <sys/socket.h>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -49,9 +53,13 @@ class worker_pool {
   }
   ~worker_pool() { shutdown(); }
   bool try_submit(std::function<void()> fn) {
-    std::lock_guard lk(mu_);
-    if (stopping_ || queue_.size() >= capacity_) return false;
-    queue_.push_back(std::move(fn));
+    {
+      std::lock_guard lk(mu_);
+      if (stopping_ || queue_.size() >= capacity_) return false;
+      queue_.push_back(std::move(fn));
+      if (idle_ == 0) return true;  // every worker is busy: one picks it up when done, no wake-up needed
+    }
+    // Outside the lock: the woken worker does not block on it at once.
     cv_.notify_one();
     return true;
   }
@@ -70,7 +78,9 @@ class worker_pool {
   void run() {
     std::unique_lock lk(mu_);
     while (true) {
+      idle_++;
       cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
+      idle_--;
       if (queue_.empty()) return;
       auto fn = std::move(queue_.front());
       queue_.pop_front();
@@ -83,6 +93,7 @@ class worker_pool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
+  size_t idle_ = 0;  // workers waiting on cv_
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -190,6 +201,9 @@ struct session : std::enable_shared_from_this<session> {
 
   void do_read() {
     if (srv->stopping) return close();
+    start_read();
+  }
+  void start_read() {
     parser.emplace();
     parser->body_limit(srv->opts.body_limit);
     parser->header_limit(16 * 1024);
@@ -241,10 +255,7 @@ struct session : std::enable_shared_from_this<session> {
     srv->inflight++;
     bool ok = srv->workers->try_submit([self, req, keep_alive, begin] {
       auto resp = self->srv->handle(*req);
-      asio::post(self->stream.get_executor(), [self, req, resp = std::move(resp), keep_alive, begin]() mutable {
-        self->srv->inflight--;
-        self->write(*req, std::move(resp), keep_alive, begin);
-      });
+      self->reply_from_worker(*req, std::move(resp), keep_alive, begin);
     });
     if (!ok) {
       srv->inflight--;
@@ -253,8 +264,9 @@ struct session : std::enable_shared_from_this<session> {
     }
   }
 
-  void write(const request& req, response resp, bool keep_alive, clock::time_point begin, bool drain = false) {
-    if (srv->stopping) keep_alive = false;
+  // The Beast response for `resp`, after the access log line and the metrics.
+  std::shared_ptr<bhttp::response<bhttp::string_body>> finish(const request& req, response resp, bool keep_alive,
+                                                              clock::time_point begin) {
     auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - begin);
     srv->stats.observe_request(req.method, req.route.empty() ? "(unmatched)" : req.route, resp.status, latency);
     srv->log->info("{} {} {} {}us {}", req.method, req.target, resp.status, latency.count(), remote);
@@ -267,6 +279,57 @@ struct session : std::enable_shared_from_this<session> {
     res->body() = std::move(resp.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    return res;
+  }
+
+  // Runs on the worker that made the response. It goes out with a
+  // non-blocking send from this thread and the next read is started here, so
+  // a request costs no hop back to an io thread (each hop is a thread wake-up,
+  // the dearest thing on a small VM). What the socket cannot take at once
+  // continues as an async write on the io threads. io_mu keeps stop()'s
+  // close() off the socket meanwhile; nothing else touches the session until
+  // the read started here completes.
+  void reply_from_worker(const request& req, response resp, bool keep_alive, clock::time_point begin) {
+    std::unique_lock lk(io_mu);
+    if (srv->stopping) keep_alive = false;
+    auto res = finish(req, std::move(resp), keep_alive, begin);
+    std::ostringstream os;
+    os << *res;
+    auto wire = std::make_shared<std::string>(std::move(os).str());
+    size_t off = 0;
+    int err = 0;
+    int fd = stream.socket().native_handle();
+    while (off < wire->size()) {
+      ssize_t n = ::send(fd, wire->data() + off, wire->size() - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        err = n < 0 ? errno : EPIPE;
+        break;
+      }
+    }
+    srv->inflight--;
+    if (off == wire->size() && keep_alive && !srv->stopping) return start_read();
+    if (off == wire->size() || (err != EAGAIN && err != EWOULDBLOCK)) {
+      lk.unlock();
+      return asio::post(stream.get_executor(), [self = shared_from_this()] { self->close(); });
+    }
+    lk.unlock();
+    asio::post(stream.get_executor(), [self = shared_from_this(), wire, off, keep_alive] {
+      self->stream.expires_after(self->srv->opts.write_timeout);
+      asio::async_write(self->stream, asio::buffer(wire->data() + off, wire->size() - off),
+                        [self, wire, keep_alive](beast::error_code ec, size_t) {
+                          if (ec || !keep_alive) return self->close();
+                          self->do_read();
+                        });
+    });
+  }
+
+  void write(const request& req, response resp, bool keep_alive, clock::time_point begin, bool drain = false) {
+    if (srv->stopping) keep_alive = false;
+    auto res = finish(req, std::move(resp), keep_alive, begin);
     stream.expires_after(srv->opts.write_timeout);
     bhttp::async_write(stream, *res, [self = shared_from_this(), res, keep_alive, drain](beast::error_code ec, size_t) {
       if (!ec && drain) return self->linger();
@@ -292,7 +355,10 @@ struct session : std::enable_shared_from_this<session> {
   }
   std::unique_ptr<std::array<char, 16384>> drain_buf;
 
+  std::mutex io_mu;  // see reply_from_worker()
+
   void close() {
+    std::lock_guard lk(io_mu);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.socket().close(ec);

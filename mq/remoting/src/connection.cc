@@ -1,7 +1,9 @@
-#include <cstring>
-
 #include "connection.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <future>
 
 #include <boost/asio/connect.hpp>
@@ -351,21 +353,50 @@ bool connection::enqueue(std::string frame, bool is_response) {
     log()->warn("{}: write queue to {} full ({} bytes); dropping a frame", opts_.owner, remote_, before);
     return false;
   }
-  // dispatch, not post: a response produced on this connection's own strand
-  // (inline processors) is queued and its write started right here, without
-  // a trip through the scheduler; from any other thread it is a post.
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
-    if (self->state_.load() == state::closed) {
-      self->write_bytes_.fetch_sub(f.size());
-      return;
+  std::unique_lock lk(write_mu_);
+  if (state_.load() == state::closed) {
+    write_bytes_.fetch_sub(sz);
+    return true;  // closed meanwhile: dropped with the rest of the queue
+  }
+  if (!writing_ && write_queue_.empty() && state_.load() == state::open) {
+    // Nothing queued or on the wire: this frame goes out from the calling
+    // thread with a non-blocking send. Handing it to the strand instead
+    // would wake an io thread for every frame, and a thread wake-up costs
+    // more than the send on a small VM. What the socket does not take at
+    // once is queued for the strand below.
+    size_t off = 0;
+    int fd = socket_.native_handle();
+    while (off < sz) {
+      ssize_t n = ::send(fd, frame.data() + off, sz - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;  // EAGAIN, or an error that the strand's write reports and closes on
+      }
     }
-    self->write_queue_.push_back(std::move(f));
-    self->do_write();
-  });
+    if (off > 0) {
+      write_bytes_.fetch_sub(off);
+      touch();
+    }
+    if (off == sz) {
+      bool drained_close = close_when_drained_.load();
+      lk.unlock();
+      if (drained_close) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_drained(); });
+      return true;
+    }
+    frame.erase(0, off);
+  }
+  write_queue_.push_back(std::move(frame));
+  bool kick = !writing_;
+  lk.unlock();
+  if (kick) asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
   return true;
 }
 
 void connection::do_write() {
+  std::unique_lock lk(write_mu_);
   if (writing_ || write_queue_.empty() || state_.load() != state::open) return;
   writing_ = true;
   writing_batch_.clear();
@@ -374,6 +405,7 @@ void connection::do_write() {
     writing_batch_.push_back(std::move(write_queue_.front()));
     write_queue_.pop_front();
   }
+  lk.unlock();
   bufs.reserve(writing_batch_.size());
   for (auto& b : writing_batch_) bufs.emplace_back(asio::buffer(b));
   asio::async_write(socket_, bufs, [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
@@ -381,8 +413,21 @@ void connection::do_write() {
   });
 }
 
+// On the strand: close now if close_when_drained() asked for it and nothing is left to write.
+void connection::on_drained() {
+  if (state_.load() == state::closed || !close_when_drained_.load()) return;
+  {
+    std::lock_guard lk(write_mu_);
+    if (writing_ || !write_queue_.empty()) return;  // on_write comes back here
+  }
+  do_close(errc::shutting_down, "closed after drain");
+}
+
 void connection::on_write(const boost::system::error_code& ec, size_t n) {
-  writing_ = false;
+  {
+    std::lock_guard lk(write_mu_);
+    writing_ = false;
+  }
   write_bytes_.fetch_sub(n);
   writing_batch_.clear();
   if (ec) {
@@ -390,10 +435,8 @@ void connection::on_write(const boost::system::error_code& ec, size_t n) {
     return;
   }
   touch();
-  if (write_queue_.empty() && close_when_drained_) {
-    do_close(errc::shutting_down, "closed after drain");
-    return;
-  }
+  on_drained();
+  if (state_.load() == state::closed) return;
   maybe_resume();
   do_write();
 }
@@ -470,11 +513,8 @@ void connection::sweep(clock::time_point now) {
 void connection::close_when_drained() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->state_.load() == state::closed) return;
-    if (self->write_queue_.empty() && !self->writing_) {
-      self->do_close(errc::shutting_down, "shutdown");
-    } else {
-      self->close_when_drained_ = true;
-    }
+    self->close_when_drained_.store(true);
+    self->on_drained();  // closes now when nothing is left to write
   });
 }
 
@@ -493,11 +533,15 @@ void connection::do_close(errc reason, const std::string& why) {
   idle_timer_.cancel();
   connect_timer_.cancel();
   resolver_.cancel();
-  socket_.shutdown(tcp::socket::shutdown_both, ignore);
-  socket_.close(ignore);
   size_t dropped = 0;
-  for (auto& f : write_queue_) dropped += f.size();
-  write_queue_.clear();
+  {
+    // Under write_mu_: no direct send (enqueue) is using the descriptor.
+    std::lock_guard lk(write_mu_);
+    socket_.shutdown(tcp::socket::shutdown_both, ignore);
+    socket_.close(ignore);
+    for (auto& f : write_queue_) dropped += f.size();
+    write_queue_.clear();
+  }
   write_bytes_.fetch_sub(dropped);
   log()->debug("{}: connection {} to {} closed: {}", opts_.owner, id_, remote_, why);
   std::unordered_map<int32_t, pending> failed;

@@ -1,6 +1,7 @@
 // Private: one TCP connection (server-accepted or client-opened) with frame
 // decoding, ordered bounded writes, opaque-matched responses and request
-// dispatch. All socket work runs on the socket's strand.
+// dispatch. Reads, connects and closes run on the socket's strand; a frame
+// may be written from any thread (see enqueue()).
 #pragma once
 
 #include <atomic>
@@ -103,6 +104,7 @@ class connection : public channel, public std::enable_shared_from_this<connectio
   void maybe_resume();
   void do_write();
   void on_write(const boost::system::error_code& ec, size_t n);
+  void on_drained();
   void arm_idle_timer();
   void do_close(errc reason, const std::string& why);  // on strand
   void touch();
@@ -126,10 +128,16 @@ class connection : public channel, public std::enable_shared_from_this<connectio
   size_t read_len_ = 0;
   bool reading_ = false;
   bool read_paused_ = false;
-  bool writing_ = false;
-  bool close_when_drained_ = false;
-  std::deque<std::string> write_queue_;
   std::vector<std::string> writing_batch_;
+
+  // Writes: a frame is sent straight from the enqueuing thread when nothing
+  // is queued or being written (see enqueue()); otherwise the strand writes
+  // the queue. write_mu_ also keeps do_close() from closing the descriptor
+  // under a direct send.
+  std::mutex write_mu_;
+  bool writing_ = false;                   // GUARDED_BY(write_mu_) an async write is in flight
+  std::deque<std::string> write_queue_;    // GUARDED_BY(write_mu_)
+  std::atomic<bool> close_when_drained_{false};
 
   std::atomic<size_t> write_bytes_{0};
   std::atomic<int64_t> inflight_{0};  // requests dispatched and not yet processed

@@ -260,7 +260,10 @@ http::response order_service::confirm(const http::request& req) {
     return mq::status::success();
   });
   if (!saved.ok()) return reply(shop_code::SHOP_ORDER_SAVE_ERROR, nullptr, saved.message);
-  kick_();
+  // No kick for the check: it is due minutes from now, and every way out of
+  // this request (confirm or compensate) kicks the relay, which then
+  // publishes it with the step or the cancel in one pass; a crash before
+  // that leaves it to the relay's next poll or its start.
   spdlog::info("order {}: pre-order saved (user {}, goods {} × {}, pay {})", order_id, in.user_id, in.goods_id,
                in.goods_number, pay_amount.str());
 

@@ -4,7 +4,9 @@
 //  * request body limit (1 MiB default → 413), header limit 16 KiB, read
 //    timeout (a slow or silent client is dropped) and write timeout;
 //  * handlers run on a bounded worker pool, never on the io threads, so a
-//    handler may block on PostgreSQL; a full pool answers 503 at once;
+//    handler may block on PostgreSQL; a full pool answers 503 at once; the
+//    worker sends the response itself and starts the next read (no hop back
+//    to an io thread);
 //  * built-in GET /healthz (alive), GET /readyz (the readiness checks; 503
 //    when one fails; ?verbose names them), GET /metrics (Prometheus text);
 //  * an access-log line per request (method, target, status, latency, peer);
