@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -262,6 +263,7 @@ bool connection::may_take_requests() const {
 
 void connection::process_buffer() {
   size_t pos = 0;
+  int requests = 0;
   auto self = shared_from_this();
   bool paused = false;
   while (state_.load() == state::open) {
@@ -309,6 +311,7 @@ void connection::process_buffer() {
       }
     } else {
       inflight_.fetch_add(1);
+      last_read_requests_.store(++requests, std::memory_order_relaxed);
       dispatcher_->dispatch(self, std::move(cmd));
     }
   }
@@ -344,7 +347,7 @@ void connection::maybe_resume() {
   process_buffer();
 }
 
-bool connection::enqueue(std::string frame, bool is_response) {
+bool connection::enqueue(std::string frame, bool is_response, bool lone) {
   if (state_.load() == state::closed) return false;
   size_t sz = frame.size();
   size_t before = write_bytes_.fetch_add(sz);
@@ -358,41 +361,136 @@ bool connection::enqueue(std::string frame, bool is_response) {
     write_bytes_.fetch_sub(sz);
     return true;  // closed meanwhile: dropped with the rest of the queue
   }
-  if (!writing_ && write_queue_.empty() && state_.load() == state::open) {
-    // Nothing queued or on the wire: this frame goes out from the calling
-    // thread with a non-blocking send. Handing it to the strand instead
-    // would wake an io thread for every frame, and a thread wake-up costs
-    // more than the send on a small VM. What the socket does not take at
-    // once is queued for the strand below.
-    size_t off = 0;
-    int fd = socket_.native_handle();
-    while (off < sz) {
-      ssize_t n = ::send(fd, frame.data() + off, sz - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+  write_queue_.push_back(std::move(frame));
+  if (writing_ || !lone || state_.load() != state::open) {
+    // The writer in charge (a thread in direct_write() or the strand) takes
+    // it; a connection still connecting writes its queue once connected.
+    bool kick = !writing_;
+    lk.unlock();
+    if (kick) asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+    return true;
+  }
+  // A lone frame (its request or response is the connection's only one in
+  // flight) and nothing on the wire: this thread writes it itself. Handing
+  // it to the strand would wake an io thread for every frame, and a thread
+  // wake-up costs more than the send on a small VM. Frames of a busy
+  // (pipelined) connection go through the strand, which writes many in one
+  // writev.
+  writing_ = true;
+  direct_ = true;
+  lk.unlock();
+  direct_write();
+  return true;
+}
+
+// Writes the queue from the calling thread with non-blocking sends, taking
+// in each round what other threads queued meanwhile (they return at once:
+// one writer at a time, the others only queue). When the socket is full it
+// hands the rest to the strand's async write. Called with writing_ and
+// direct_ set by this thread.
+void connection::direct_write() {
+  std::vector<std::string> batch;
+  std::vector<iovec> iov;
+  while (true) {
+    {
+      std::unique_lock lk(write_mu_);
+      if (state_.load() == state::closed) {
+        direct_ = false;
+        writing_ = false;
+        bool close_fd = close_fd_pending_;
+        lk.unlock();
+        if (close_fd) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_socket(); });
+        return;
+      }
+      if (write_queue_.empty()) {
+        direct_ = false;
+        writing_ = false;
+        lk.unlock();
+        if (close_when_drained_.load())
+          asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_drained(); });
+        return;
+      }
+      batch.clear();
+      while (!write_queue_.empty() && batch.size() < kMaxWriteBatch) {
+        batch.push_back(std::move(write_queue_.front()));
+        write_queue_.pop_front();
+      }
+    }
+    size_t total = 0;
+    for (auto& f : batch) total += f.size();
+    size_t sent = 0;
+    int fd = socket_.native_handle();  // not closed while direct_ is set (see do_close)
+    while (sent < total) {
+      iov.clear();
+      size_t skip = sent;
+      for (auto& f : batch) {
+        if (skip >= f.size()) {
+          skip -= f.size();
+          continue;
+        }
+        iov.push_back(iovec{const_cast<char*>(f.data()) + skip, f.size() - skip});
+        skip = 0;
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = iov.size();
+      ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n > 0) {
-        off += static_cast<size_t>(n);
+        sent += static_cast<size_t>(n);
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else {
         break;  // EAGAIN, or an error that the strand's write reports and closes on
       }
     }
-    if (off > 0) {
-      write_bytes_.fetch_sub(off);
+    if (sent > 0) {
+      write_bytes_.fetch_sub(sent);
       touch();
     }
-    if (off == sz) {
-      bool drained_close = close_when_drained_.load();
+    if (sent < total) {
+      // Put the unsent tail back at the front, in order, and let the strand
+      // finish (writing_ stays set: the strand takes over from here).
+      std::unique_lock lk(write_mu_);
+      size_t skip = sent;
+      std::deque<std::string> rest;
+      for (auto& f : batch) {
+        if (skip >= f.size()) {
+          skip -= f.size();
+          continue;
+        }
+        rest.push_back(skip > 0 ? f.substr(skip) : std::move(f));
+        skip = 0;
+      }
+      write_queue_.insert(write_queue_.begin(), std::make_move_iterator(rest.begin()),
+                          std::make_move_iterator(rest.end()));
+      direct_ = false;
+      bool close_fd = close_fd_pending_;
       lk.unlock();
-      if (drained_close) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_drained(); });
-      return true;
+      asio::post(socket_.get_executor(), [self = shared_from_this(), close_fd] {
+        if (close_fd) return self->close_socket();
+        {
+          std::lock_guard g(self->write_mu_);
+          self->writing_ = false;
+        }
+        self->do_write();
+      });
+      return;
     }
-    frame.erase(0, off);
   }
-  write_queue_.push_back(std::move(frame));
-  bool kick = !writing_;
-  lk.unlock();
-  if (kick) asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
-  return true;
+}
+
+// On the strand: the descriptor's close, deferred by do_close() while a
+// direct writer was using it.
+void connection::close_socket() {
+  std::lock_guard lk(write_mu_);
+  boost::system::error_code ignore;
+  socket_.shutdown(tcp::socket::shutdown_both, ignore);
+  socket_.close(ignore);
+  size_t dropped = 0;
+  for (auto& f : write_queue_) dropped += f.size();
+  write_queue_.clear();
+  write_bytes_.fetch_sub(dropped);
+  close_fd_pending_ = false;
 }
 
 void connection::do_write() {
@@ -443,7 +541,12 @@ void connection::on_write(const boost::system::error_code& ec, size_t n) {
 
 bool connection::send(remoting_command cmd) {
   bool is_response = cmd.is_response();
-  return enqueue(encode_frame(cmd), is_response);
+  // A response is lone when no other request of this connection is still being processed.
+  // A response is lone when no other request of this connection is being
+  // processed and the last read brought one request (a pipelining client
+  // sends many per read: their responses are better written together).
+  return enqueue(encode_frame(cmd), is_response,
+                 !is_response || (inflight_.load() <= 1 && last_read_requests_.load(std::memory_order_relaxed) <= 1));
 }
 
 void connection::invoke_async(remoting_command req, std::chrono::milliseconds timeout, invoke_callback cb) {
@@ -455,11 +558,13 @@ void connection::invoke_async(remoting_command req, std::chrono::milliseconds ti
     return;
   }
   int32_t opaque = req.opaque;
+  bool lone;
   {
     std::lock_guard lock(pending_mu_);
     pending_[opaque] = pending{std::move(cb), clock::now() + timeout};
+    lone = pending_.size() == 1;
   }
-  if (!enqueue(encode_frame(req), false)) {
+  if (!enqueue(encode_frame(req), false, lone)) {
     invoke_callback failed;
     {
       std::lock_guard lock(pending_mu_);
@@ -489,7 +594,7 @@ errc connection::invoke_oneway(remoting_command req) {
   req.flag |= flag_oneway;
   req.opaque = opaque_gen_->fetch_add(1);
   if (state_.load() == state::closed) return errc::closed;
-  return enqueue(encode_frame(req), false) ? errc::ok : errc::write_queue_full;
+  return enqueue(encode_frame(req), false, false) ? errc::ok : errc::write_queue_full;
 }
 
 void connection::sweep(clock::time_point now) {
@@ -529,20 +634,18 @@ void connection::close_with(errc reason, std::string why) {
 void connection::do_close(errc reason, const std::string& why) {
   state prev = state_.exchange(state::closed);
   if (prev == state::closed) return;
-  boost::system::error_code ignore;
   idle_timer_.cancel();
   connect_timer_.cancel();
   resolver_.cancel();
-  size_t dropped = 0;
   {
-    // Under write_mu_: no direct send (enqueue) is using the descriptor.
     std::lock_guard lk(write_mu_);
-    socket_.shutdown(tcp::socket::shutdown_both, ignore);
-    socket_.close(ignore);
-    for (auto& f : write_queue_) dropped += f.size();
-    write_queue_.clear();
+    if (direct_) {
+      // A thread is sending on the descriptor right now: it closes it
+      // (through close_socket() on the strand) when it sees state closed.
+      close_fd_pending_ = true;
+    }
   }
-  write_bytes_.fetch_sub(dropped);
+  if (!close_fd_pending_.load()) close_socket();
   log()->debug("{}: connection {} to {} closed: {}", opts_.owner, id_, remote_, why);
   std::unordered_map<int32_t, pending> failed;
   {

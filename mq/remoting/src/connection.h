@@ -96,7 +96,7 @@ class connection : public channel, public std::enable_shared_from_this<connectio
     clock::time_point deadline;
   };
 
-  bool enqueue(std::string frame, bool is_response);
+  bool enqueue(std::string frame, bool is_response, bool lone);
   void do_read();
   void on_read(const boost::system::error_code& ec, size_t n);
   void process_buffer();
@@ -105,6 +105,8 @@ class connection : public channel, public std::enable_shared_from_this<connectio
   void do_write();
   void on_write(const boost::system::error_code& ec, size_t n);
   void on_drained();
+  void direct_write();
+  void close_socket();
   void arm_idle_timer();
   void do_close(errc reason, const std::string& why);  // on strand
   void touch();
@@ -135,12 +137,15 @@ class connection : public channel, public std::enable_shared_from_this<connectio
   // the queue. write_mu_ also keeps do_close() from closing the descriptor
   // under a direct send.
   std::mutex write_mu_;
-  bool writing_ = false;                   // GUARDED_BY(write_mu_) an async write is in flight
+  bool writing_ = false;                   // GUARDED_BY(write_mu_) a writer owns the wire (direct or strand)
+  bool direct_ = false;                    // GUARDED_BY(write_mu_) ...and it is a thread in direct_write()
   std::deque<std::string> write_queue_;    // GUARDED_BY(write_mu_)
+  std::atomic<bool> close_fd_pending_{false};  // do_close() left the descriptor to the direct writer
   std::atomic<bool> close_when_drained_{false};
 
   std::atomic<size_t> write_bytes_{0};
   std::atomic<int64_t> inflight_{0};  // requests dispatched and not yet processed
+  std::atomic<int> last_read_requests_{0};  // requests decoded from the latest read
 
   std::mutex pending_mu_;
   std::unordered_map<int32_t, pending> pending_;  // GUARDED_BY(pending_mu_)
