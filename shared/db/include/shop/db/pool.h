@@ -110,6 +110,10 @@ class pool {
   void give_back(std::unique_ptr<pqxx::connection> c);
   mq::result<std::unique_ptr<pqxx::connection>> connect();
   static mq::status db_error(const std::exception& e);
+  // Runs body(connection) on a leased connection, again on a fresh one after
+  // a serialization failure or deadlock (up to max_retries).
+  template <class R, class Body>
+  R retrying(const char* what, Body&& body);
 
   pool_options opts_;
   mutable std::mutex mu_;
@@ -149,34 +153,37 @@ R error_as(mq::status s) {
 }
 }  // namespace detail
 
-template <class F>
-auto pool::transact(F&& fn) -> std::invoke_result_t<F, pqxx::work&> {
-  using R = std::invoke_result_t<F, pqxx::work&>;
+template <class R, class Body>
+R pool::retrying(const char* what, Body&& body) {
   mq::status last;
   for (int attempt = 0; attempt <= opts_.max_retries; ++attempt) {
     auto l = acquire();
     if (!l) return detail::error_as<R>(l.error());
     try {
-      pqxx::work tx(**l);
-      R r = fn(tx);
-      if (!r.ok()) {
-        tx.abort();
-        return r;
-      }
-      tx.commit();
-      return r;
-    } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock
+      return body(**l);
+    } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock: nothing applied
       last = db_error(e);
       continue;
-    } catch (const pqxx::broken_connection& e) {
-      return detail::error_as<R>(db_error(e));
-    } catch (const pqxx::in_doubt_error& e) {
-      return detail::error_as<R>(db_error(e));
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // broken connection, in doubt, any other database error
       return detail::error_as<R>(db_error(e));
     }
   }
-  return detail::error_as<R>(mq::status::error(mq::errc::busy, "transaction kept failing: " + last.message));
+  return detail::error_as<R>(mq::status::error(mq::errc::busy, std::string(what) + " kept failing: " + last.message));
+}
+
+template <class F>
+auto pool::transact(F&& fn) -> std::invoke_result_t<F, pqxx::work&> {
+  using R = std::invoke_result_t<F, pqxx::work&>;
+  return retrying<R>("transaction", [&](pqxx::connection& c) -> R {
+    pqxx::work tx(c);
+    R r = fn(tx);
+    if (!r.ok()) {
+      tx.abort();
+      return r;
+    }
+    tx.commit();
+    return r;
+  });
 }
 
 template <class F>
@@ -195,21 +202,10 @@ auto pool::query(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&> {
 template <class F>
 auto pool::apply(F&& fn) -> std::invoke_result_t<F, pqxx::nontransaction&> {
   using R = std::invoke_result_t<F, pqxx::nontransaction&>;
-  mq::status last;
-  for (int attempt = 0; attempt <= opts_.max_retries; ++attempt) {
-    auto l = acquire();
-    if (!l) return detail::error_as<R>(l.error());
-    try {
-      pqxx::nontransaction tx(**l);
-      return fn(tx);
-    } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock: nothing applied
-      last = db_error(e);
-      continue;
-    } catch (const std::exception& e) {
-      return detail::error_as<R>(db_error(e));
-    }
-  }
-  return detail::error_as<R>(mq::status::error(mq::errc::busy, "statement kept failing: " + last.message));
+  return retrying<R>("statement", [&](pqxx::connection& c) -> R {
+    pqxx::nontransaction tx(c);
+    return fn(tx);
+  });
 }
 
 }  // namespace shop::db
