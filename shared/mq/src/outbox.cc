@@ -142,7 +142,7 @@ void outbox_relay::run() {
     } else if (*r >= opts_.batch) {
       wait = std::chrono::milliseconds(0);  // more may be waiting
     } else if (*r > 0) {
-      wait = std::min(wait, std::chrono::milliseconds(50));  // mark them soon
+      wait = std::chrono::milliseconds(0);  // the next pass marks them (and takes what came meanwhile)
     }
     std::unique_lock lk(mu_);
     cv_.wait_for(lk, wait, [this] { return stopping_ || kicked_; });
