@@ -120,18 +120,16 @@ order_service::order_service(db::pool& db, id_worker& ids, const fault_plan& fau
 
 order_service::~order_service() = default;
 
-messaging::outbox_param_values order_service::step_message(int64_t order_id, const std::string& step) const {
-  return messaging::outbox_params(
-      cfg_.producer_group, {.topic = cfg_.step_topic,
-                            .tag = step,
-                            .key = std::to_string(order_id),
-                            .body = json{{"orderId", std::to_string(order_id)}, {"step", step}, {"at", iso_utc_now()}}.dump(),
-                            .shard_key = order_id});
+messaging::outbox_message order_service::step_message(int64_t order_id, const std::string& step) const {
+  return {.topic = cfg_.step_topic,
+          .tag = step,
+          .key = std::to_string(order_id),
+          .body = json{{"orderId", std::to_string(order_id)}, {"step", step}, {"at", iso_utc_now()}}.dump(),
+          .shard_key = order_id};
 }
 
 void order_service::enqueue_step(pqxx::work& tx, int64_t order_id, const std::string& step) {
-  auto m = step_message(order_id, step);
-  messaging::outbox_enqueue(tx, m.group, {.topic = m.topic, .tag = m.tag, .key = m.key, .body = m.body, .shard_key = m.shard_key});
+  messaging::outbox_enqueue(tx, cfg_.producer_group, step_message(order_id, step));
 }
 
 bool order_service::cancel_unconfirmed(pqxx::work& tx, int64_t order_id, bool publish_cancel, const std::string& why) {
@@ -240,12 +238,11 @@ http::response order_service::confirm(const http::request& req) {
   int64_t order_id = *id;
   // The pre-order and its delayed check in one statement (so one round trip
   // and one commit): the check is published with the pre-order or not at all.
-  auto check = messaging::outbox_params(cfg_.producer_group,
-                                        {.topic = cfg_.order_topic,
-                                         .tag = cfg_.check_tag,
-                                         .key = std::to_string(order_id),
-                                         .body = json{{"orderId", std::to_string(order_id)}}.dump(),
-                                         .delay_level = cfg_.check_delay_level});
+  messaging::outbox_message check{.topic = cfg_.order_topic,
+                                  .tag = cfg_.check_tag,
+                                  .key = std::to_string(order_id),
+                                  .body = json{{"orderId", std::to_string(order_id)}}.dump(),
+                                  .delay_level = cfg_.check_delay_level};
   static const std::string pre_order_sql =
       "WITH o AS (INSERT INTO trade_order (order_id, user_id, order_status, pay_status, shipping_status, address, "
       "consignee, goods_id, goods_number, goods_price, goods_amount, shipping_fee, order_amount, coupon_id, "
@@ -255,7 +252,7 @@ http::response order_service::confirm(const http::request& req) {
   auto saved = db_.apply([&](pqxx::transaction_base& tx) -> mq::status {
     db::exec1(tx, pre_order_sql, order_id, in.user_id, in.address, in.consignee, in.goods_id, in.goods_number,
               in.goods_price.str(), goods_amount->str(), fee.str(), amount->str(), in.coupon_id, coupon_paid.str(),
-              money_paid.str(), pay_amount.str(), check.group, check.topic, check.tag, check.key, check.body,
+              money_paid.str(), pay_amount.str(), cfg_.producer_group, check.topic, check.tag, check.key, check.body,
               check.delay_level, check.shard_key);
     return mq::status::success();
   });
@@ -307,8 +304,7 @@ http::response order_service::confirm(const http::request& req) {
   if (faults_.hit("before_confirm"))
     return compensate(order_id, shop_code::SHOP_ORDER_CONFIRM_FAIL, "injected fault before_confirm");
 
-  // 6. Confirm, and 7. the "created" step, in one transaction.
-  // One statement again: the confirm and its "created" step, or neither
+  // 6. Confirm, and 7. the "created" step, in one statement: both or neither
   // (no row when the delayed check cancelled the order meanwhile).
   auto created = step_message(order_id, "created");
   static const std::string confirm_sql =
@@ -316,7 +312,7 @@ http::response order_service::confirm(const http::request& req) {
       "order_status = 0 RETURNING order_id) " +
       messaging::outbox_insert_from("o", 2);
   auto confirmed = db_.apply([&](pqxx::transaction_base& tx) -> mq::result<bool> {
-    return !db::exec(tx, confirm_sql, order_id, created.group, created.topic, created.tag, created.key, created.body,
+    return !db::exec(tx, confirm_sql, order_id, cfg_.producer_group, created.topic, created.tag, created.key, created.body,
                      created.delay_level, created.shard_key)
                 .empty();
   });

@@ -90,7 +90,8 @@ class order_service {
   // whether it changed the order.
   bool cancel_unconfirmed(pqxx::work& tx, int64_t order_id, bool publish_cancel, const std::string& why);
   http::response compensate(int64_t order_id, shop_code code, const std::string& why);
-  messaging::outbox_param_values step_message(int64_t order_id, const std::string& step) const;
+  // The outbox row of a step (ordered by the order id).
+  messaging::outbox_message step_message(int64_t order_id, const std::string& step) const;
   void enqueue_step(pqxx::work& tx, int64_t order_id, const std::string& step);
 
   db::pool& db_;

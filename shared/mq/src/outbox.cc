@@ -20,21 +20,10 @@ int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_me
 }
 
 std::string outbox_insert_from(const std::string& from, int first) {
-  std::string sql =
-      "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status, delay_level, "
-      "shard_key) SELECT ";
-  for (int i = 0; i < 7; ++i) {
-    sql += "$" + std::to_string(first + i);
-    if (i == 4) sql += ", 0";
-    if (i == 5) sql += "::integer";
-    if (i == 6) sql += "::bigint";
-    sql += i < 6 ? ", " : "";
-  }
-  return sql + " FROM " + from + " RETURNING id";
-}
-
-outbox_param_values outbox_params(const std::string& group, const outbox_message& m) {
-  return {group, m.topic, m.tag, m.key, m.body, m.delay_level, m.shard_key};
+  auto p = [&](int i) { return "$" + std::to_string(first + i); };
+  return "INSERT INTO mq_producer_temp (group_name, msg_topic, msg_tag, msg_key, msg_body, msg_status, delay_level, "
+         "shard_key) SELECT " + p(0) + ", " + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", 0, " + p(5) +
+         "::integer, " + p(6) + "::bigint FROM " + from + " RETURNING id";
 }
 
 outbox_relay::outbox_relay(db::pool& db, ::mq::client::producer& producer, relay_options opts)

@@ -13,8 +13,9 @@
 // until it lets go), rows in id order, and a failed send stops the pass.
 // A pass is one autocommitted statement: it marks the rows the previous
 // pass sent and reads the next pending ones (so a crash between a send and
-// the next pass re-sends: at least once, as above). Rows with a shard_key go to queue shard_key mod the
-// topic's write-queue count, so the messages of one key (an order's steps)
+// the next pass re-sends: at least once, as above).
+//
+// Rows with a shard_key go to queue shard_key mod the topic's write-queue count, so the messages of one key (an order's steps)
 // reach one queue in the order they were enqueued — as long as the callers
 // enqueue them in causally ordered transactions (the order service does).
 #pragma once
@@ -50,14 +51,9 @@ int64_t outbox_enqueue(pqxx::work& tx, const std::string& group, const outbox_me
 // statement (a data-modifying CTE, so one round trip and one commit): the
 // text "INSERT INTO mq_producer_temp (...) SELECT $first, ... FROM <from>
 // RETURNING id", which inserts one pending row per row of `from`. Its seven
-// parameters, from $first on, are outbox_params(group, m), in that order.
+// parameters, from $first on, are the group and the message's topic, tag,
+// key, body, delay_level and shard_key, in that order.
 std::string outbox_insert_from(const std::string& from, int first);
-struct outbox_param_values {
-  std::string group, topic, tag, key, body;
-  int delay_level;
-  std::optional<int64_t> shard_key;
-};
-outbox_param_values outbox_params(const std::string& group, const outbox_message& m);
 
 struct relay_options {
   std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500);
